@@ -1,0 +1,100 @@
+"""The interface every model architecture implements.
+
+An architecture is a frozen, hashable description of a model's shape (its config, sample
+rate, children). It is a static argument to ``jax.jit``, so one compile serves every
+model of the same shape. The weights live apart, in a params pytree (a dict of float32
+arrays named by :mod:`namgraph.format.layout`, in the file's own tensor shapes), so
+``jax.grad`` can differentiate with respect to them and they can be written back as-is.
+
+Everything is a streaming step: ``step(params, state, x) -> (state, y)`` on a block of
+shape ``(in_channels, T)``. The offline render is the same step scanned over blocks
+(see :mod:`namgraph.engine`), so offline and streaming output agree by construction.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+
+from ..format.layout import TensorSpec
+
+Params = Any  # pytree of float32 arrays
+State = Any  # pytree of float32 arrays
+Array = jax.Array
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Choices that change how a model computes, not what it is.
+
+    ``size`` is Core's ``SetSlimmableSize`` value in [0, 1] (full size, 1.0, is Core's
+    default); ``fast_tanh`` is Core's ``enable_fast_tanh()`` (the NAM plugin's default,
+    off in Core's own render tool).
+    """
+
+    size: float = 1.0
+    fast_tanh: bool = False
+
+
+@dataclass(frozen=True)
+class Architecture(ABC):
+    """Shape of one model; subclasses are frozen dataclasses (hashable, comparable, picklable)."""
+
+    name = "?"
+
+    @classmethod
+    @abstractmethod
+    def build(cls, config: Any, sample_rate: float | None, children: tuple["Architecture", ...]) -> "Architecture":
+        """Make the architecture from a validated config (``namgraph.format.configs``), the
+        file's ``sample_rate`` (None when absent) and the already-built nested models."""
+
+    @property
+    @abstractmethod
+    def in_channels(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def out_channels(self) -> int: ...
+
+    @abstractmethod
+    def receptive_field(self) -> int:
+        """Samples of input that affect one output sample (1 = memoryless)."""
+
+    @abstractmethod
+    def prewarm_samples(self) -> int:
+        """Core's ``GetPrewarmSamples()``: zeros fed at start-up before real audio."""
+
+    @abstractmethod
+    def tensors(self) -> list[TensorSpec]:
+        """This model's own weights in file order (containers: ``[]``)."""
+
+    @abstractmethod
+    def initial_state(self, params: Params) -> State:
+        """State right after construction, before any prewarm (zero histories, stored LSTM state)."""
+
+    @abstractmethod
+    def step(self, params: Params, state: State, x: Array) -> tuple[State, Array]:
+        """Process one block ``x`` of shape ``(in_channels, T)``; return the new state and ``(out_channels, T)``."""
+
+    def prepare(self, params: Params) -> Params:
+        """Params as ``step`` wants them (e.g. taps stacked for one matmul).
+
+        Called once per render inside the jitted function, never per block, so ``step``
+        sees the prepared form. The default is the file form unchanged.
+        """
+        return params
+
+    def configure(self, options: RenderOptions) -> "Architecture":
+        """This architecture with ``options`` applied (containers pass them to children)."""
+        return self
+
+    def children(self) -> tuple["Architecture", ...]:
+        """Nested models (condition_dsp, container members), in file order."""
+        return ()
+
+    def preferred_chunk(self) -> int:
+        """Block length the offline render scans over (cache-sized blocks are fastest)."""
+        return 2048
