@@ -1,0 +1,3 @@
+from .loading import load
+from .model import Model
+from .rendering import render

@@ -101,3 +101,16 @@ class ChannelMismatchError(NamGraphError):
 
 class OutputError(NamGraphError):
     """An output file cannot be written where asked."""
+
+
+class OptionError(NamGraphError, ValueError):
+    """An option (render size, a flag's value) is outside what it accepts."""
+
+
+class LegacySequentialError(NamFormatError):
+    """A ``Sequential`` in the legacy experimental form (trainer PR #596): bare child
+    configs and concatenated wrapper weights, which Core rejects; it must be migrated."""
+
+
+class NamFormatWarning(UserWarning):
+    """A file loads, but not every reader treats it the same (e.g. version 0.7.1)."""

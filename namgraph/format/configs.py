@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
 
 PositiveInt = StrictInt
 
@@ -44,12 +44,12 @@ class Activation(_Frozen):
     """One activation with its parameters; a bare string means the defaults."""
 
     type: str
-    negative_slope: float | None = None
-    negative_slopes: tuple[float, ...] | None = None
-    min_val: float = -1.0
-    max_val: float = 1.0
-    min_slope: float = 0.01
-    max_slope: float = 0.01
+    negative_slope: StrictFloat | None = None
+    negative_slopes: tuple[StrictFloat, ...] | None = None
+    min_val: StrictFloat = -1.0
+    max_val: StrictFloat = 1.0
+    min_slope: StrictFloat = 0.01
+    max_slope: StrictFloat = 0.01
 
     @model_validator(mode="before")
     @classmethod
@@ -399,7 +399,7 @@ class PostHead(_Frozen):
 
 class WaveNetConfig(_Frozen):
     layers: tuple[LayerArrayConfig, ...] = Field(min_length=1)
-    head_scale: float
+    head_scale: StrictFloat
     head: PostHead | None = None
     in_channels: PositiveInt = Field(1, ge=1)
 

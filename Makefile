@@ -1,0 +1,26 @@
+# The two set-up commands of the README. Each creates or updates the project's own
+# virtual environment (.venv) first, so both work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+## Render the shipped example rig (drive -> cab) on the shipped DI to out/demo_rig.wav.
+demo: $(STAMP)
+	@mkdir -p out
+	$(BIN)/namgraph render examples/rig/full_rig.nam examples/rig/di.wav out/demo_rig.wav --force
+
+## Run the whole test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Speed benchmarks (not part of the tests).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_models.py
