@@ -1,0 +1,206 @@
+"""``namgraph render``: end to end through click's runner, and once through the installed script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+import namgraph.rendering
+from namgraph.audio import read_wav, write_wav
+from namgraph.cli import cli
+from namgraph.errors import AudioError
+
+TAPS = np.array([0.5, -0.25, 0.125], np.float32)
+SCRIPT = Path(sys.executable).with_name("namgraph")
+
+
+def write_linear(path: Path, taps: np.ndarray = TAPS, sample_rate: float | None = 48000) -> Path:
+    doc: dict[str, Any] = {
+        "version": "0.5.4",
+        "architecture": "Linear",
+        "config": {"receptive_field": len(taps), "bias": False},
+        "weights": [float(t) for t in taps],
+    }
+    if sample_rate is not None:
+        doc["sample_rate"] = sample_rate
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def ref(x: np.ndarray, taps: np.ndarray = TAPS) -> np.ndarray:
+    return np.convolve(x.astype(np.float64), taps.astype(np.float64))[: len(x)]
+
+
+def signal(channels: int, frames: int = 500, seed: int = 0) -> np.ndarray:
+    return (0.3 * np.random.default_rng(seed).standard_normal((channels, frames))).astype(np.float32)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    model = write_linear(tmp_path / "ir.nam")
+    mono = write_wav(tmp_path / "mono.wav", signal(1), 48000)
+    stereo = write_wav(tmp_path / "stereo.wav", signal(2, seed=1), 48000)
+    return {"model": model, "mono": mono, "stereo": stereo, "dir": tmp_path}
+
+
+def invoke(*args: Any):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def assert_error(result, *fragments: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+
+
+def test_render_mono(files: dict[str, Path]) -> None:
+    out = files["dir"] / "out.wav"
+    result = invoke("render", files["model"], files["mono"], out)
+    assert result.exit_code == 0, result.output
+    y, rate = read_wav(out)
+    assert rate == 48000 and y.shape == (1, 500) and sf.info(out).subtype == "FLOAT"
+    np.testing.assert_allclose(y[0], ref(read_wav(files["mono"])[0][0]), atol=1e-6, rtol=0)
+    for fragment in ("1 ch, 500 samples", "48000 Hz", "Linear", "receptive field 3 samples", str(out), "dBFS", "real-time factor"):
+        assert fragment in result.stdout, (fragment, result.stdout)
+    assert "warning" not in result.stdout
+
+
+def test_mono_model_on_stereo_is_dual_mono(files: dict[str, Path]) -> None:
+    out = files["dir"] / "out.wav"
+    result = invoke("render", files["model"], files["stereo"], out)
+    assert result.exit_code == 0, result.output
+    x, _ = read_wav(files["stereo"])
+    y, _ = read_wav(out)
+    assert y.shape == (2, 500)
+    for c in range(2):
+        np.testing.assert_allclose(y[c], ref(x[c]), atol=1e-6, rtol=0)
+    assert "run on each channel" in result.stdout
+
+
+def test_peak_above_full_scale_warns(files: dict[str, Path]) -> None:
+    loud = write_linear(files["dir"] / "loud.nam", np.array([8.0], np.float32))
+    result = invoke("render", loud, files["mono"], files["dir"] / "out.wav")
+    assert result.exit_code == 0, result.output
+    peak = 20 * np.log10(8 * np.max(np.abs(read_wav(files["mono"])[0])))
+    assert f"{peak:+.1f} dBFS" in result.stdout
+    assert "warning: output peak" in result.stdout
+
+
+def test_sample_rate_mismatch(files: dict[str, Path]) -> None:
+    wav44 = write_wav(files["dir"] / "in44.wav", signal(1), 44100)
+    out = files["dir"] / "out.wav"
+    result = invoke("render", files["model"], wav44, out)
+    assert_error(result, "44100 Hz", "48000 Hz", str(wav44), str(files["model"]))
+    assert not out.exists()
+
+
+def test_model_without_rate_takes_the_wavs(files: dict[str, Path]) -> None:
+    model = write_linear(files["dir"] / "norate.nam", sample_rate=None)
+    wav44 = write_wav(files["dir"] / "in44.wav", signal(1), 44100)
+    out = files["dir"] / "out.wav"
+    result = invoke("render", model, wav44, out)
+    assert result.exit_code == 0, result.output
+    assert read_wav(out)[1] == 44100
+    assert "no sample_rate in the model, using 44100 Hz" in result.stdout
+
+
+def test_missing_input(files: dict[str, Path]) -> None:
+    missing = files["dir"] / "nope.wav"
+    assert_error(invoke("render", files["model"], missing, files["dir"] / "out.wav"), str(missing), "not found")
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"version": "0.5.4"}', "[]"])
+def test_bad_model_file(files: dict[str, Path], content: str) -> None:
+    bad = files["dir"] / "bad.nam"
+    bad.write_text(content)
+    out = files["dir"] / "out.wav"
+    assert_error(invoke("render", bad, files["mono"], out), str(bad))
+    assert not out.exists()
+
+
+def test_missing_model(files: dict[str, Path]) -> None:
+    assert_error(invoke("render", files["dir"] / "none.nam", files["mono"], files["dir"] / "o.wav"), "none.nam")
+
+
+def test_existing_output_needs_force(files: dict[str, Path]) -> None:
+    out = files["dir"] / "out.wav"
+    out.write_bytes(b"keep me")
+    assert_error(invoke("render", files["model"], files["mono"], out), "already exists", "--force")
+    assert out.read_bytes() == b"keep me"
+    assert invoke("render", files["model"], files["mono"], out, "--force").exit_code == 0
+    assert read_wav(out)[0].shape == (1, 500)
+
+
+def test_output_over_input_is_refused(files: dict[str, Path]) -> None:
+    before = files["mono"].read_bytes()
+    assert_error(invoke("render", files["model"], files["mono"], files["mono"], "--force"), "overwrite the input")
+    assert files["mono"].read_bytes() == before
+    assert invoke("render", files["model"], files["mono"], files["mono"], "--overwrite-input").exit_code == 0
+    assert files["mono"].read_bytes() != before
+
+
+@pytest.mark.parametrize("size", ["1.5", "-0.5", "nan"])
+def test_size_out_of_range(files: dict[str, Path], size: str) -> None:
+    assert_error(invoke("render", files["model"], files["mono"], files["dir"] / "o.wav", "--size", size), "size")
+
+
+def test_channel_mismatch_is_reported(files: dict[str, Path]) -> None:
+    doc = json.loads(files["model"].read_text())
+    doc["config"].update(in_channels=2, out_channels=2)
+    two = files["dir"] / "two.nam"
+    two.write_text(json.dumps(doc))
+    three = write_wav(files["dir"] / "three.wav", signal(3), 48000)
+    assert_error(invoke("render", two, three, files["dir"] / "o.wav"), "2 input channels", "has 3")
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
+
+
+def test_failed_render_writes_nothing(files: dict[str, Path], monkeypatch) -> None:
+    out = files["dir"] / "out.wav"
+    out.write_bytes(b"previous render")
+
+    def fail(*args, **kwargs):
+        raise AudioError("simulated failure in the middle of rendering")
+
+    monkeypatch.setattr(namgraph.rendering, "render", fail)
+    assert_error(invoke("render", files["model"], files["mono"], out, "--force"), "simulated failure")
+    assert out.read_bytes() == b"previous render"
+    assert leftovers(files["dir"]) == []
+
+
+def test_non_finite_output_writes_nothing(files: dict[str, Path]) -> None:
+    huge = write_linear(files["dir"] / "huge.nam", np.array([3e38], np.float32))
+    loud = write_wav(files["dir"] / "loud.wav", np.full((1, 10), 4.0, np.float32), 48000)
+    out = files["dir"] / "out.wav"
+    assert_error(invoke("render", huge, loud, out), "non-finite", "nothing was written")
+    assert not out.exists() and leftovers(files["dir"]) == []
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0 and "namgraph" in result.stdout
+
+
+def test_installed_script(files: dict[str, Path]) -> None:
+    out = files["dir"] / "script.wav"
+    ok = subprocess.run([str(SCRIPT), "render", files["model"], files["stereo"], out], capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    assert read_wav(out)[0].shape == (2, 500) and "real-time factor" in ok.stdout
+    bad = subprocess.run(
+        [str(SCRIPT), "render", files["model"], files["dir"] / "missing.wav", out, "--force"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert bad.returncode == 1 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr + bad.stdout
+    assert "missing.wav" in bad.stderr
