@@ -95,6 +95,15 @@ class Architecture(ABC):
         """Nested models (condition_dsp, container members), in file order."""
         return ()
 
+    def has_finite_memory(self) -> bool:
+        """True when an output depends only on the last ``receptive_field()`` input samples.
+
+        Such models can be rendered in overlapping time segments in parallel (each segment
+        preceded by ``receptive_field() - 1`` samples of context) with the same result.
+        Recurrent models (LSTM) remember forever and override this with False.
+        """
+        return all(child.has_finite_memory() for child in self.children())
+
     def preferred_chunk(self) -> int:
         """Block length the offline render scans over (cache-sized blocks are fastest)."""
         return 2048

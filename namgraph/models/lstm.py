@@ -62,6 +62,9 @@ class LSTM(Architecture):
         n = 0 if self.sample_rate is None else math.trunc(0.5 * self.sample_rate)
         return n if n > 0 else 1
 
+    def has_finite_memory(self) -> bool:
+        return False  # the recurrence carries every past sample
+
     def tensors(self) -> list[TensorSpec]:
         return lstm_tensors(self.config)
 
