@@ -114,3 +114,58 @@ class LegacySequentialError(NamFormatError):
 
 class NamFormatWarning(UserWarning):
     """A file loads, but not every reader treats it the same (e.g. version 0.7.1)."""
+
+
+class GraphError(NamGraphError):
+    """A rig graph is not well formed. ``nodes`` names the nodes involved (also in the message)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        nodes: tuple[str, ...] | list[str] = (),
+        file: str | PathLike[str] | None = None,
+        json_path: str | None = None,
+    ) -> None:
+        self.nodes = tuple(nodes)
+        super().__init__(message, file=file, json_path=json_path)
+
+
+class DuplicateNodeError(GraphError):
+    """Two nodes of one graph share an id."""
+
+
+class UnknownNodeKindError(GraphError):
+    """A node's kind names no registered node kind."""
+
+
+class NodeConfigError(GraphError):
+    """A node's settings are missing, of the wrong type or out of range."""
+
+
+class CycleError(GraphError):
+    """The graph has a cycle (audio would feed back into itself)."""
+
+
+class UnreachableNodeError(GraphError):
+    """A node is not reachable from a graph input, or does not reach a graph output."""
+
+
+class FanInError(GraphError):
+    """Edges into a node break its input rule: fan-in at a non-aggregator, a missing or doubled port."""
+
+
+class GraphChannelError(GraphError, ChannelMismatchError):
+    """An edge's channel count does not fit the node it enters."""
+
+
+class GraphSampleRateError(GraphError, SampleRateMismatchError):
+    """Two model nodes of one graph have different sample rates."""
+
+
+class CalibrationError(GraphError):
+    """Calibrated chaining was asked for between models that do not carry their levels."""
+
+
+class CalibrationWarning(UserWarning):
+    """``chain(..., calibrate=True)`` skipped a junction whose models do not both carry their levels."""

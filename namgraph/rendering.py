@@ -19,19 +19,21 @@ from typing import TYPE_CHECKING, Any
 import jax
 import numpy as np
 
-from .engine import render_offline, render_offline_jit
+from .engine import render_array, render_offline
 from .errors import AudioError, ChannelMismatchError, OptionError
 from .models.base import Architecture, Params, RenderOptions
 
 if TYPE_CHECKING:
+    from .graph.ir import Graph
     from .model import Model
 
 TRANSPOSED_MIN_FRAMES = 64  # (T, C) suspicion: more "channels" than this ...
 TRANSPOSED_MAX_CHANNELS = 8  # ... and at most this many "frames"
 
 
-def render(obj: "Model | str | PathLike[str]", audio: Any, *, size: float = 1.0, fast_tanh: bool = False) -> np.ndarray:
-    """Render ``audio`` through a model (a :class:`Model`, or a ``.nam`` path or parsed dict to load).
+def render(obj: "Model | Graph | str | PathLike[str]", audio: Any, *, size: float = 1.0, fast_tanh: bool = False) -> np.ndarray:
+    """Render ``audio`` through a model (a :class:`Model`, or a ``.nam`` path or parsed dict to load)
+    or a rig (a :class:`~namgraph.Graph`, compiled on demand).
 
     ``size`` is Core's ``SetSlimmableSize`` value in [0, 1]; ``fast_tanh`` is Core's
     ``enable_fast_tanh()``. Integer input is PCM: int8/int16/int32 are scaled to [-1, 1)
@@ -60,6 +62,10 @@ def render_options(size: float, fast_tanh: bool) -> RenderOptions:
 
 
 def _as_model(obj: Any) -> "Model":
+    from .graph.ir import Graph  # deferred: the graph package imports this module
+
+    if isinstance(obj, Graph):  # compiled on demand; the compile is cached on the graph
+        return obj.compile()
     if hasattr(obj, "architecture") and hasattr(obj, "params"):
         return obj
     if isinstance(obj, str | PathLike | Mapping):
@@ -150,7 +156,7 @@ def _render_batch(arch: Architecture, params: Params, x: np.ndarray) -> np.ndarr
     if b == 0 or t == 0:
         return np.zeros((b, arch.out_channels, t), np.float32)
     if b == 1:
-        return np.array(render_offline_jit(arch, params, x[0]))[None]
+        return render_array(arch, params, x[0])[None]
     return np.array(_render_vmapped(arch, params, x))
 
 

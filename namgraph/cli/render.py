@@ -19,10 +19,21 @@ from ..models.base import Architecture
 @click.argument("output_path", metavar="OUT.wav", type=click.Path(path_type=Path))
 @click.option("--size", type=float, default=1.0, show_default=True, help="Slimmable size in [0, 1] (Core's SetSlimmableSize).")
 @click.option("--fast-tanh", is_flag=True, help="Use Core's fast tanh approximation (what the NAM plugin does).")
+@click.option(
+    "--block", type=click.IntRange(min=1), default=None, metavar="N",
+    help="Render in streaming blocks of N samples, as a real-time host would (same audio as the default whole-file render).",
+)
 @click.option("--force", is_flag=True, help="Replace OUT.wav if it exists.")
 @click.option("--overwrite-input", is_flag=True, help="Allow OUT.wav to be the input file itself.")
 def render_command(
-    model_path: Path, input_path: Path, output_path: Path, size: float, fast_tanh: bool, force: bool, overwrite_input: bool
+    model_path: Path,
+    input_path: Path,
+    output_path: Path,
+    size: float,
+    fast_tanh: bool,
+    block: int | None,
+    force: bool,
+    overwrite_input: bool,
 ) -> None:
     """Render IN.wav through MODEL into OUT.wav (32-bit float, same length and channels).
 
@@ -43,14 +54,22 @@ def render_command(
             f"resample the input to {_hz(model.sample_rate)} Hz"
         )
     start = time.perf_counter()
-    out = render(model, audio, size=options.size, fast_tanh=options.fast_tanh)
+    if block is None:
+        out = render(model, audio, size=options.size, fast_tanh=options.fast_tanh)
+    else:
+        from ..streaming import render_streaming
+
+        out = render_streaming(model, audio, block, size=options.size, fast_tanh=options.fast_tanh)
     wall = time.perf_counter() - start
     bad = int(np.count_nonzero(~np.isfinite(out)))
     if bad:
         raise AudioError(f"the model produced {bad} non-finite output sample(s); nothing was written", file=output_path)
     write_wav(output_path, out, rate, exist_ok=force, input_path=input_path, overwrite_input=overwrite_input)
     arch = model.architecture.configure(options)
-    click.echo(_summary(input_path, audio, rate, model_path, arch, model.sample_rate, output_path, out, wall))
+    summary = _summary(input_path, audio, rate, model_path, arch, model.sample_rate, output_path, out, wall)
+    if block is not None:
+        summary += f" in streaming blocks of {block} samples"
+    click.echo(summary)
 
 
 def _summary(
