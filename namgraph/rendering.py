@@ -31,11 +31,12 @@ TRANSPOSED_MIN_FRAMES = 64  # (T, C) suspicion: more "channels" than this ...
 TRANSPOSED_MAX_CHANNELS = 8  # ... and at most this many "frames"
 
 
-def render(obj: "Model | Graph | str | PathLike[str]", audio: Any, *, size: float = 1.0, fast_tanh: bool = False) -> np.ndarray:
+def render(obj: "Model | Graph | str | PathLike[str]", audio: Any, *, size: float | None = None, fast_tanh: bool = False) -> np.ndarray:
     """Render ``audio`` through a model (a :class:`Model`, or a ``.nam`` path or parsed dict to load)
     or a rig (a :class:`~namgraph.Graph`, compiled on demand).
 
-    ``size`` is Core's ``SetSlimmableSize`` value in [0, 1]; ``fast_tanh`` is Core's
+    ``size`` is Core's ``SetSlimmableSize`` value in [0, 1] (default: Core's default, the
+    full model); ``fast_tanh`` is Core's
     ``enable_fast_tanh()``. Integer input is PCM: int8/int16/int32 are scaled to [-1, 1)
     (uint8 is offset binary, as in 8-bit WAV). Returns float32 in the input's layout with
     the model's output channels; a 1-D input gives a 1-D output when the model has one
@@ -50,8 +51,12 @@ def render(obj: "Model | Graph | str | PathLike[str]", audio: Any, *, size: floa
     return restore(_render_batch(arch, model.params, batch))
 
 
-def render_options(size: float, fast_tanh: bool) -> RenderOptions:
-    """Validated :class:`RenderOptions` (``size`` must be a number in [0, 1])."""
+def render_options(size: float | None, fast_tanh: bool) -> RenderOptions:
+    """Validated :class:`RenderOptions` (``size``: None for Core's default, or a number in [0, 1])."""
+    if size is None:
+        if not isinstance(fast_tanh, bool | np.bool_):
+            raise OptionError(f"fast_tanh must be True or False, got {fast_tanh!r}")
+        return RenderOptions(size=None, fast_tanh=bool(fast_tanh))
     if isinstance(size, bool) or not isinstance(size, int | float | np.integer | np.floating):
         raise OptionError(f"size must be a number in [0, 1], got {size!r}")
     if not (math.isfinite(size) and 0.0 <= size <= 1.0):

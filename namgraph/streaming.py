@@ -128,7 +128,7 @@ class Stream:
     """
 
     def __init__(
-        self, obj: Any, *, size: float = 1.0, fast_tanh: bool = False, batch: int | None = None, packed: bool = True
+        self, obj: Any, *, size: float | None = None, fast_tanh: bool = False, batch: int | None = None, packed: bool = True
     ) -> None:
         options = render_options(size, fast_tanh)
         model = _as_model(obj)
@@ -193,7 +193,7 @@ class Stream:
         return np.asarray(y)
 
 
-def render_streaming(obj: Any, audio: Any, block: int, *, size: float = 1.0, fast_tanh: bool = False) -> np.ndarray:
+def render_streaming(obj: Any, audio: Any, block: int, *, size: float | None = None, fast_tanh: bool = False) -> np.ndarray:
     """``namgraph.render`` computed in streaming blocks of ``block`` samples (same layouts, same audio)."""
     if isinstance(block, bool) or not isinstance(block, int | np.integer) or block < 1:
         raise OptionError(f"block must be a positive number of samples, got {block!r}")

@@ -93,6 +93,9 @@ def test_default_is_the_last_submodel() -> None:
     unconfigured = container((0.5, 1.5, 2.0), (linear(2), linear(5), linear(9)))
     assert unconfigured.active == 2
     assert unconfigured.receptive_field() == 9
+    # render()'s default options (size=None) keep Core's default, even where size 1.0 would not
+    assert unconfigured.configure(RenderOptions()).active == 2
+    assert unconfigured.configure(RenderOptions(size=1.0)).active == 1
 
 
 def test_only_the_active_prewarm_counts() -> None:

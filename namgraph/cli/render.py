@@ -17,7 +17,7 @@ from ..models.base import Architecture
 @click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path, dir_okay=True))
 @click.argument("input_path", metavar="IN.wav", type=click.Path(path_type=Path))
 @click.argument("output_path", metavar="OUT.wav", type=click.Path(path_type=Path))
-@click.option("--size", type=float, default=1.0, show_default=True, help="Slimmable size in [0, 1] (Core's SetSlimmableSize).")
+@click.option("--size", type=float, default=None, help="Slimmable size in [0, 1] (Core's SetSlimmableSize); default: the full model.")
 @click.option("--fast-tanh", is_flag=True, help="Use Core's fast tanh approximation (what the NAM plugin does).")
 @click.option(
     "--block", type=click.IntRange(min=1), default=None, metavar="N",
@@ -29,7 +29,7 @@ def render_command(
     model_path: Path,
     input_path: Path,
     output_path: Path,
-    size: float,
+    size: float | None,
     fast_tanh: bool,
     block: int | None,
     force: bool,

@@ -30,12 +30,13 @@ Array = jax.Array
 class RenderOptions:
     """Choices that change how a model computes, not what it is.
 
-    ``size`` is Core's ``SetSlimmableSize`` value in [0, 1] (full size, 1.0, is Core's
-    default); ``fast_tanh`` is Core's ``enable_fast_tanh()`` (the NAM plugin's default,
+    ``size`` is Core's ``SetSlimmableSize`` value in [0, 1]; ``None`` is Core's state
+    before any call: the full model (a container's last submodel, every channel of a
+    slimmable WaveNet). ``fast_tanh`` is Core's ``enable_fast_tanh()`` (the NAM plugin's default,
     off in Core's own render tool).
     """
 
-    size: float = 1.0
+    size: float | None = None
     fast_tanh: bool = False
 
 

@@ -80,7 +80,8 @@ class SlimmableContainer(Architecture):
         return self.submodels
 
     def configure(self, options: RenderOptions) -> "SlimmableContainer":
-        index = select_submodel(self.max_values, options.size)
+        last = len(self.max_values) - 1  # Core's default before any SetSlimmableSize
+        index = last if options.size is None else select_submodel(self.max_values, options.size)
         submodels = list(self.submodels)
         submodels[index] = submodels[index].configure(options)
         return SlimmableContainer(self.max_values, tuple(submodels), index)

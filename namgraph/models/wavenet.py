@@ -89,7 +89,7 @@ class WaveNet(Architecture):
         if condition is not None:
             condition = condition.configure(RenderOptions(fast_tanh=options.fast_tanh))
         sliced = None
-        if self.config.is_slimmable:
+        if self.config.is_slimmable and options.size is not None:  # None: Core's default, full size
             cfg = slice_config(self.config, selected_channels(self.config, options.size))
             sliced = None if cfg is self.config else cfg
         return replace(self, condition_dsp=condition, fast_tanh=options.fast_tanh, sliced=sliced)
