@@ -8,7 +8,6 @@ file and never damages the file that was there.
 from __future__ import annotations
 
 import os
-import secrets
 import struct
 from os import PathLike
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from .atomic import atomic_output
 from .errors import AudioError, OutputError
 
 _RIFF_UNKNOWN_SIZES = (0, 0xFFFFFFFF)  # streaming writers leave the data size unset
@@ -125,46 +125,9 @@ def write_wav(
     if not (np.isfinite(rate) and rate > 0 and rate == int(rate)):
         raise OutputError(f"a WAV file needs a positive whole sample rate, got {sample_rate!r}", file=path)
     container = "RF64" if audio.nbytes > _WAV_LIMIT else "WAV"
-    tmp = _create_temp(path)
     try:
-        with open(tmp, "r+b") as f:
-            sf.write(f, audio.T, int(rate), subtype="FLOAT", format=container)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError | sf.SoundFileError):
-            raise OutputError(f"cannot write audio file: {exc}", file=path) from None
-        raise
-    _sync_dir(path.parent)
+        with atomic_output(path) as handle:
+            sf.write(handle, audio.T, int(rate), subtype="FLOAT", format=container)
+    except sf.SoundFileError as exc:
+        raise OutputError(f"cannot write audio file: {exc}", file=path) from None
     return path
-
-
-def _create_temp(path: Path) -> Path:
-    """A new empty file beside ``path`` (same file system, so ``os.replace`` is atomic)."""
-    for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-        try:
-            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)  # umask applies
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise OutputError(f"cannot create a file in {str(path.parent)!r}: {exc.strerror or exc}", file=path) from None
-        os.close(fd)
-        return tmp
-    raise OutputError("cannot create a temporary file beside the output", file=path)
-
-
-def _sync_dir(folder: Path) -> None:
-    """Make the rename durable where the platform allows it (best effort)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -205,7 +205,7 @@ def test_interrupted_write_leaves_the_old_file_and_no_temp_file(tmp_path: Path, 
     def interrupted(fd: int) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(jsonfile.os, "fsync", interrupted)
+    monkeypatch.setattr(os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_json(linear(), path)
     assert path.read_text() == "old content"

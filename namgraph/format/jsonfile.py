@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import secrets
 from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_output
 from ..errors import NamFileError, OutputError, join_json_path
 
 # ----------------------------------------------------------------------------- reading
@@ -214,52 +213,9 @@ def dumps_canonical(document: Mapping[str, Any]) -> str:
 
 
 def atomic_write_bytes(path: str | PathLike[str], data: bytes) -> None:
-    """Write ``data`` so that ``path`` holds either its old content or all of the new.
-
-    The bytes go to a temporary file in the same directory, are fsynced, then renamed over
-    the target; on any failure the temporary file is removed and the target is untouched.
-    """
-    target = Path(path)
-    parent = target.parent
-    if not parent.is_dir():
-        raise OutputError(f"directory {str(parent)!r} does not exist", file=target)
-    if target.is_dir():
-        raise OutputError("is a directory", file=target)
-    temp = parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
-    try:
-        # 0o666 through the process umask: the same permissions a plain open() would give.
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    except OSError as exc:
-        raise OutputError(f"cannot create a file in {str(parent)!r} ({exc.strerror or exc})", file=target) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise OutputError(f"could not write the file ({exc.strerror or exc})", file=target) from None
-        raise
-    _sync_directory(parent)
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the rename itself durable where the platform allows it (best effort)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    """Write ``data`` so that ``path`` holds either its old content or all of the new."""
+    with atomic_output(path) as handle:
+        handle.write(data)
 
 
 def write_json(document: Mapping[str, Any], path: str | PathLike[str]) -> None:
