@@ -6,7 +6,6 @@ rounding; anything near 1e-4 would be a semantic difference, not rounding).
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -15,9 +14,9 @@ from namgraph import engine
 from namgraph.format.configs import ConvNetConfig
 from namgraph.models.base import RenderOptions
 from namgraph.models.convnet import ConvNet
+from model_checks import assert_close, signal, stream
 from reference import numpy_models as ref
 
-TOL = 1e-5
 CONFIGS = {
     "plain_tanh": dict(channels=3, dilations=[1, 2, 4], batchnorm=False, activation="Tanh"),
     "bn_groups2_2in_3out": dict(
@@ -34,9 +33,6 @@ CONFIGS = {
     "bn_relu_3out": dict(channels=5, dilations=[4, 16, 1], batchnorm=True, activation="ReLU", out_channels=3),
 }
 
-_step = jax.jit(lambda arch, prepared, state, x: arch.step(prepared, state, x), static_argnums=0)
-_prepare = jax.jit(lambda arch, params: arch.prepare(params), static_argnums=0)
-_start = jax.jit(engine.start_state, static_argnums=0)
 
 
 def make(name: str, seed: int = 0) -> tuple[ConvNet, dict[str, np.ndarray]]:
@@ -53,28 +49,6 @@ def make(name: str, seed: int = 0) -> tuple[ConvNet, dict[str, np.ndarray]]:
             value = rng.standard_normal(t.shape) / np.sqrt(fan_in)
         params[t.name] = value.astype(np.float32)
     return arch, params
-
-
-def signal(channels: int, n: int, seed: int = 1) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-1, 1, (channels, n)).astype(np.float32)
-
-
-def assert_close(y: np.ndarray, expected: np.ndarray, tol: float = TOL) -> None:
-    assert y.shape == expected.shape
-    err = float(np.max(np.abs(np.asarray(y, np.float64) - expected)))
-    assert err <= tol * max(1.0, float(np.max(np.abs(expected)))), f"max abs error {err:.3g}"
-
-
-def stream(arch, params, x: np.ndarray, sizes: list[int]) -> np.ndarray:
-    """Render through ``arch.step`` block by block, after Core's start-up."""
-    prepared = _prepare(arch, params)
-    state = _start(arch, prepared, params)
-    out, pos = [], 0
-    for n in sizes:
-        state, y = _step(arch, prepared, state, jnp.asarray(x[:, pos : pos + n]))
-        out.append(np.asarray(y))
-        pos += n
-    return np.concatenate(out, axis=1)
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))

@@ -16,9 +16,9 @@ from namgraph import engine
 from namgraph.format.configs import LSTMConfig
 from namgraph.models.base import RenderOptions
 from namgraph.models.lstm import LSTM
+from model_checks import assert_close, signal, stream
 from reference import numpy_models as ref
 
-TOL = 1e-5
 # name: (config, sample rate). Low rates keep the prewarm (rate / 2, in 64-blocks) short.
 CONFIGS = {
     "1x5": (dict(input_size=1, hidden_size=5, num_layers=1), 2000.0),
@@ -27,9 +27,6 @@ CONFIGS = {
     "passthrough_2in_3out": (dict(input_size=2, hidden_size=2, num_layers=0, in_channels=2, out_channels=3), 48_000.0),
 }
 
-_step = jax.jit(lambda arch, prepared, state, x: arch.step(prepared, state, x), static_argnums=0)
-_prepare = jax.jit(lambda arch, params: arch.prepare(params), static_argnums=0)
-_start = jax.jit(engine.start_state, static_argnums=0)
 
 
 def make(name: str, seed: int = 0) -> tuple[LSTM, dict[str, np.ndarray]]:
@@ -41,28 +38,6 @@ def make(name: str, seed: int = 0) -> tuple[LSTM, dict[str, np.ndarray]]:
         scale = 0.8 if t.name.endswith(("h0", "c0")) else 1.0 / np.sqrt(t.shape[-1])
         params[t.name] = (scale * rng.standard_normal(t.shape)).astype(np.float32)
     return arch, params
-
-
-def signal(channels: int, n: int, seed: int = 1) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-1, 1, (channels, n)).astype(np.float32)
-
-
-def assert_close(y: np.ndarray, expected: np.ndarray, tol: float = TOL) -> None:
-    assert y.shape == expected.shape
-    err = float(np.max(np.abs(np.asarray(y, np.float64) - expected)))
-    assert err <= tol * max(1.0, float(np.max(np.abs(expected)))), f"max abs error {err:.3g}"
-
-
-def stream(arch, params, x: np.ndarray, sizes: list[int]) -> np.ndarray:
-    """Render through ``arch.step`` block by block, after Core's start-up."""
-    prepared = _prepare(arch, params)
-    state = _start(arch, prepared, params)
-    out, pos = [], 0
-    for n in sizes:
-        state, y = _step(arch, prepared, state, jnp.asarray(x[:, pos : pos + n]))
-        out.append(np.asarray(y))
-        pos += n
-    return np.concatenate(out, axis=1)
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
