@@ -14,9 +14,9 @@ import pytest
 from namgraph import engine
 from namgraph.format.configs import LinearConfig
 from namgraph.models.linear import Linear
+from model_checks import _prepare, assert_close, signal, stream
 from reference import numpy_models as ref
 
-TOL = 1e-5
 CONFIGS = {
     "rf10_bias": dict(receptive_field=10, bias=True),
     "rf5_2in_3out": dict(receptive_field=5, bias=False, in_channels=2, out_channels=3),
@@ -24,9 +24,6 @@ CONFIGS = {
     "rf300_long_ir": dict(receptive_field=300, bias=True),
 }
 
-_step = jax.jit(lambda arch, prepared, state, x: arch.step(prepared, state, x), static_argnums=0)
-_prepare = jax.jit(lambda arch, params: arch.prepare(params), static_argnums=0)
-_start = jax.jit(engine.start_state, static_argnums=0)
 
 
 def make(name: str, seed: int = 0) -> tuple[Linear, dict[str, np.ndarray]]:
@@ -34,28 +31,6 @@ def make(name: str, seed: int = 0) -> tuple[Linear, dict[str, np.ndarray]]:
     rng = np.random.default_rng(seed)
     params = {t.name: (rng.standard_normal(t.shape) / np.sqrt(t.shape[0])).astype(np.float32) for t in arch.tensors()}
     return arch, params
-
-
-def signal(channels: int, n: int, seed: int = 1) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-1, 1, (channels, n)).astype(np.float32)
-
-
-def assert_close(y: np.ndarray, expected: np.ndarray, tol: float = TOL) -> None:
-    assert y.shape == expected.shape
-    err = float(np.max(np.abs(np.asarray(y, np.float64) - expected)))
-    assert err <= tol * max(1.0, float(np.max(np.abs(expected)))), f"max abs error {err:.3g}"
-
-
-def stream(arch, params, x: np.ndarray, sizes: list[int]) -> np.ndarray:
-    """Render through ``arch.step`` block by block, after Core's start-up."""
-    prepared = _prepare(arch, params)
-    state = _start(arch, prepared, params)
-    out, pos = [], 0
-    for n in sizes:
-        state, y = _step(arch, prepared, state, jnp.asarray(x[:, pos : pos + n]))
-        out.append(np.asarray(y))
-        pos += n
-    return np.concatenate(out, axis=1)
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
@@ -90,3 +65,94 @@ def test_shape_properties() -> None:
     arch, _ = make("rf300_long_ir")
     assert (arch.in_channels, arch.out_channels, arch.receptive_field(), arch.prewarm_samples()) == (1, 1, 300, 0)
     assert [t.size for t in arch.tensors()] == [300, 1]
+
+
+# --------------------------------------------------------------------------- FFT overlap-save path
+
+from namgraph.models import linear as linear_module  # noqa: E402
+
+
+def _long(taps: int, bias: bool = True, cin: int = 1, cout: int = 1, seed: int = 0) -> tuple[Linear, dict[str, np.ndarray]]:
+    arch = Linear(LinearConfig(receptive_field=taps, bias=bias, in_channels=cin, out_channels=cout))
+    rng = np.random.default_rng(seed)
+    params = {"ir": (rng.standard_normal(taps) / np.sqrt(taps)).astype(np.float32)}
+    if bias:
+        params["bias"] = np.array([0.25], np.float32)
+    return arch, params
+
+
+def _np_reference(params: dict[str, np.ndarray], x: np.ndarray, cout: int) -> np.ndarray:
+    """np.convolve in float64, Core's multi-channel rule (extra outputs silent)."""
+    ir = params["ir"].astype(np.float64)
+    bias = float(params["bias"][0]) if "bias" in params else 0.0
+    y = np.zeros((cout, x.shape[1]))
+    for c in range(min(cout, x.shape[0])):
+        y[c] = np.convolve(x[c].astype(np.float64), ir)[: x.shape[1]] + bias
+    return y
+
+
+def _rel_err(y: np.ndarray, expected: np.ndarray) -> float:
+    return float(np.max(np.abs(np.asarray(y, np.float64) - expected)) / max(1e-30, float(np.max(np.abs(expected)))))
+
+
+@pytest.mark.parametrize("taps", [300, 2048, 5000])
+def test_fft_path_matches_np_convolve(taps: int) -> None:
+    arch, params = _long(taps, seed=taps)
+    assert linear_module._plan(taps, arch.preferred_chunk()) is not None  # the offline render uses the FFT
+    x = signal(1, 3 * arch.preferred_chunk() + 1234, seed=2)
+    y = np.asarray(engine.render_offline_jit(arch, params, jnp.asarray(x)))
+    assert _rel_err(y, _np_reference(params, x, 1)) <= 1e-6
+
+
+@pytest.mark.parametrize(("cin", "cout"), [(2, 3), (3, 2), (2, 2)])
+def test_fft_path_multichannel(cin: int, cout: int) -> None:
+    arch, params = _long(700, cin=cin, cout=cout, seed=5)
+    x = signal(cin, 20_000, seed=6)
+    y = np.asarray(engine.render_offline_jit(arch, params, jnp.asarray(x)))
+    expected = _np_reference(params, x, cout)
+    assert _rel_err(y, expected) <= 1e-6
+    if cout > cin:
+        assert np.all(y[cin:] == 0.0)
+
+
+@pytest.mark.parametrize("taps", [300, 2048])
+def test_fft_streaming_random_partition_matches_offline(taps: int) -> None:
+    """Blocks of sizes that pick different methods (direct / FFT sizes) agree with the offline render."""
+    arch, params = _long(taps, cin=2, cout=2, seed=11)
+    rng = np.random.default_rng(taps)
+    sizes = list(rng.choice([1, 16, 64, 700, 3000, 9001], size=14))
+    assert len({linear_module._plan(taps, int(n)) for n in sizes}) >= 2
+    x = signal(2, int(sum(sizes)), seed=12)
+    offline = np.asarray(engine.render_offline_jit(arch, params, jnp.asarray(x)))
+    streamed = stream(arch, params, x, sizes)
+    scale = max(1.0, float(np.max(np.abs(offline))))
+    np.testing.assert_allclose(streamed, offline, rtol=0, atol=1e-6 * scale)
+    assert _rel_err(streamed, _np_reference(params, x, 2)) <= 1e-6
+
+
+def test_fft_step_accepts_file_params() -> None:
+    """``step`` on unprepared params transforms the IR itself (same output)."""
+    arch, params = _long(1000, seed=3)
+    x = jnp.asarray(signal(1, 4096, seed=4))
+    state = arch.initial_state(params)
+    _, y_file = jax.jit(arch.step)(params, state, x)
+    _, y_prep = jax.jit(arch.step)(_prepare(arch, params), state, x)
+    np.testing.assert_allclose(np.asarray(y_file), np.asarray(y_prep), rtol=0, atol=1e-6)
+
+
+def test_fft_gradient_matches_direct(monkeypatch: pytest.MonkeyPatch) -> None:
+    taps = 2048
+    arch, params = _long(taps, seed=9)
+    x = jnp.asarray(signal(1, 12_000, seed=10))
+    target = jnp.asarray(signal(1, 12_000, seed=11))
+
+    def loss(ir: jax.Array) -> jax.Array:
+        y = engine.render_offline(arch, {**params, "ir": ir}, x)
+        return jnp.mean((y - target) ** 2)
+
+    assert linear_module._plan(taps, arch.preferred_chunk()) is not None
+    g_fft = np.asarray(jax.jit(jax.grad(loss))(jnp.asarray(params["ir"])))
+    monkeypatch.setattr(linear_module, "_plan", lambda taps, length: None)
+    g_direct = np.asarray(jax.jit(jax.grad(loss))(jnp.asarray(params["ir"])))
+    assert np.all(np.isfinite(g_fft))
+    np.testing.assert_allclose(g_fft, g_direct, rtol=0, atol=1e-5 * float(np.max(np.abs(g_direct))))
