@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import Any
 
+import jax
 import numpy as np
 
 from .format.document import get_at, nested_model_locations
@@ -44,8 +45,37 @@ def split_params(architecture: str, params: Mapping[str, Any]) -> tuple[dict[str
     return own, tuple(params.get(CHILDREN, ()))
 
 
+class ArchitectureFacts:
+    """What a renderable object (a loaded :class:`Model`, a compiled graph) tells about
+    itself, read off its ``architecture`` and ``params``."""
+
+    architecture: Architecture
+    params: Params
+
+    @property
+    def num_weights(self) -> int:
+        """Number of float values in all params, nested models included."""
+        return sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(self.params))
+
+    @property
+    def in_channels(self) -> int:
+        return self.architecture.in_channels
+
+    @property
+    def out_channels(self) -> int:
+        return self.architecture.out_channels
+
+    @property
+    def receptive_field(self) -> int:
+        return self.architecture.receptive_field()
+
+    def with_params(self, params: Params):
+        """The same object with other weights (same names and shapes)."""
+        return replace(self, params=params)
+
+
 @dataclass(frozen=True, eq=False)
-class Model:
+class Model(ArchitectureFacts):
     """A loaded model: architecture, weights, sample rate and metadata.
 
     ``params`` is exactly the pytree the architecture's ``prepare``/``initial_state``/
@@ -76,27 +106,6 @@ class Model:
     @property
     def name(self) -> str:
         return self.document.get("architecture", type(self.architecture).__name__)
-
-    @property
-    def num_weights(self) -> int:
-        """Number of float values in all params, nested models included."""
-        return sum(int(np.size(leaf)) for leaf in _leaves(self.params))
-
-    @property
-    def in_channels(self) -> int:
-        return self.architecture.in_channels
-
-    @property
-    def out_channels(self) -> int:
-        return self.architecture.out_channels
-
-    @property
-    def receptive_field(self) -> int:
-        return self.architecture.receptive_field()
-
-    def with_params(self, params: Params) -> "Model":
-        """The same model with other weights (same names and shapes)."""
-        return replace(self, params=params)
 
     # --- writing
 
@@ -130,17 +139,6 @@ class Model:
         rate = "unknown rate" if self.sample_rate is None else f"{self.sample_rate:g} Hz"
         source = "" if self.source is None else f", source={self.source!r}"
         return f"Model({self.name}, {self.num_weights} weights, {rate}, rf={self.receptive_field}{source})"
-
-
-def _leaves(tree: Any):
-    if isinstance(tree, Mapping):
-        for value in tree.values():
-            yield from _leaves(value)
-    elif isinstance(tree, list | tuple):
-        for value in tree:
-            yield from _leaves(value)
-    else:
-        yield tree
 
 
 def _tree_equal(a: Any, b: Any) -> bool:

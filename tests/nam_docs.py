@@ -84,3 +84,17 @@ def write(directory: Path, doc: Any, name: str = "model.nam") -> Path:
     path = directory / name
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
+
+
+def write_linear(path: Path, taps: Any, sample_rate: float | None = 48000) -> Path:
+    """Write a bias-free Linear model with these taps (and a sample rate unless None) to ``path``."""
+    doc: dict[str, Any] = {
+        "version": "0.5.4",
+        "architecture": "Linear",
+        "config": {"receptive_field": len(taps), "bias": False},
+        "weights": [float(t) for t in taps],
+    }
+    if sample_rate is not None:
+        doc["sample_rate"] = sample_rate
+    path.write_text(json.dumps(doc))
+    return path

@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
+import nam_docs
 import namgraph.rendering
 from namgraph.audio import read_wav, write_wav
 from namgraph.cli import cli
@@ -23,16 +24,7 @@ SCRIPT = Path(sys.executable).with_name("namgraph")
 
 
 def write_linear(path: Path, taps: np.ndarray = TAPS, sample_rate: float | None = 48000) -> Path:
-    doc: dict[str, Any] = {
-        "version": "0.5.4",
-        "architecture": "Linear",
-        "config": {"receptive_field": len(taps), "bias": False},
-        "weights": [float(t) for t in taps],
-    }
-    if sample_rate is not None:
-        doc["sample_rate"] = sample_rate
-    path.write_text(json.dumps(doc))
-    return path
+    return nam_docs.write_linear(path, taps, sample_rate)
 
 
 def ref(x: np.ndarray, taps: np.ndarray = TAPS) -> np.ndarray:

@@ -6,7 +6,6 @@ Streaming/offline equality and per-architecture parity are tested elsewhere.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 
 import namgraph
+from nam_docs import write_linear
 from namgraph.engine import render_offline_jit
 from namgraph.errors import AudioError, ChannelMismatchError, NamGraphError, OptionError
 from namgraph.format.configs import LinearConfig
@@ -181,19 +181,6 @@ def test_compiles_are_reused() -> None:
     batched = _render_vmapped._cache_size()
     namgraph.render(other, noise(2, 333, seed=6))
     assert _render_vmapped._cache_size() == batched
-
-
-def write_linear(path: Path, taps: np.ndarray, sample_rate: float | None = 48000) -> Path:
-    doc: dict[str, Any] = {
-        "version": "0.5.4",
-        "architecture": "Linear",
-        "config": {"receptive_field": len(taps), "bias": False},
-        "weights": [float(t) for t in taps],
-    }
-    if sample_rate is not None:
-        doc["sample_rate"] = sample_rate
-    path.write_text(json.dumps(doc))
-    return path
 
 
 def test_render_a_path(tmp_path: Path) -> None:

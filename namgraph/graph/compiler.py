@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from ..format.layout import TensorSpec
+from ..model import ArchitectureFacts
 from ..models.base import Architecture, Array, Params, RenderOptions, State
 from .nodes import KINDS, Delay, NodeKind, Output
 from .validation import check, edge_channels
@@ -128,7 +128,7 @@ class GraphArchitecture(Architecture):
 
 
 @dataclass(frozen=True, eq=False)
-class CompiledGraph:
+class CompiledGraph(ArchitectureFacts):
     """A graph ready to run: what :class:`~namgraph.Model` is to a ``.nam`` file (architecture + params + rate)."""
 
     architecture: GraphArchitecture
@@ -139,31 +139,12 @@ class CompiledGraph:
     source: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def in_channels(self) -> int:
-        return self.architecture.in_channels
-
-    @property
-    def out_channels(self) -> int:
-        return self.architecture.out_channels
-
-    @property
-    def receptive_field(self) -> int:
-        return self.architecture.receptive_field()
-
-    @property
-    def num_params(self) -> int:
-        return sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(self.params))
-
-    def with_params(self, params: Params) -> "CompiledGraph":
-        return replace(self, params=params)
-
     def __repr__(self) -> str:
         arch = self.architecture
         rate = "unknown rate" if self.sample_rate is None else f"{self.sample_rate:g} Hz"
         return (
             f"CompiledGraph({len(arch.ops)} nodes, {arch.in_channels}->{arch.out_channels} ch, {rate}, "
-            f"{self.num_params} params, rf={arch.receptive_field()}, latency={arch.latency()})"
+            f"{self.num_weights} params, rf={arch.receptive_field()}, latency={arch.latency()})"
         )
 
 

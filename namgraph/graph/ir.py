@@ -222,7 +222,7 @@ class Graph:
 
     @property
     def num_params(self) -> int:
-        return self.compile().num_params
+        return self.compile().num_weights
 
     def macs_per_sample(self) -> int:
         return self.compile().architecture.macs_per_sample()

@@ -108,3 +108,16 @@ class Architecture(ABC):
     def preferred_chunk(self) -> int:
         """Block length the offline render scans over (cache-sized blocks are fastest)."""
         return 2048
+
+
+class ConfigChannels:
+    """Mixin for architectures whose ``config`` declares ``in_channels``/``out_channels``
+    (Linear, ConvNet, LSTM, WaveNet); list it before :class:`Architecture`."""
+
+    @property
+    def in_channels(self) -> int:
+        return self.config.in_channels
+
+    @property
+    def out_channels(self) -> int:
+        return self.config.out_channels

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from ..format.configs import ConvNetConfig
 from ..format.layout import TensorSpec, convnet_tensors
 from . import activations
-from .base import Architecture, Array, Params, RenderOptions, State
+from .base import Architecture, Array, ConfigChannels, Params, RenderOptions, State
 
 _HIGHEST = jax.lax.Precision.HIGHEST  # full float32 on every backend (no TF32 on GPUs)
 
@@ -40,7 +40,7 @@ def block_diagonal(weight: Array, groups: int) -> Array:
 
 
 @dataclass(frozen=True)
-class ConvNet(Architecture):
+class ConvNet(ConfigChannels, Architecture):
     config: ConvNetConfig
     fast_tanh: bool = False
     name = "ConvNet"
@@ -48,14 +48,6 @@ class ConvNet(Architecture):
     @classmethod
     def build(cls, config: ConvNetConfig, sample_rate: float | None, children: tuple[Architecture, ...]) -> "ConvNet":
         return cls(config)
-
-    @property
-    def in_channels(self) -> int:
-        return self.config.in_channels
-
-    @property
-    def out_channels(self) -> int:
-        return self.config.out_channels
 
     def receptive_field(self) -> int:
         return 1 + sum(self.config.dilations)

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 
 from ..format.configs import LinearConfig
 from ..format.layout import TensorSpec, linear_tensors
-from .base import Architecture, Array, Params, State
+from .base import Architecture, Array, ConfigChannels, Params, State
 
 FFT_MIN_TAPS = 16  # below this the direct convolution is always faster (measured: 8 taps direct, 16 FFT)
 _MAX_FFT = 1 << 15  # larger transforms fall out of cache and cost more per sample (measured)
@@ -72,21 +72,13 @@ def _plan(taps: int, length: int) -> int | None:
 
 
 @dataclass(frozen=True)
-class Linear(Architecture):
+class Linear(ConfigChannels, Architecture):
     config: LinearConfig
     name = "Linear"
 
     @classmethod
     def build(cls, config: LinearConfig, sample_rate: float | None, children: tuple[Architecture, ...]) -> "Linear":
         return cls(config)
-
-    @property
-    def in_channels(self) -> int:
-        return self.config.in_channels
-
-    @property
-    def out_channels(self) -> int:
-        return self.config.out_channels
 
     def receptive_field(self) -> int:
         return self.config.receptive_field

@@ -29,13 +29,13 @@ import jax.numpy as jnp
 from ..format.configs import LSTMConfig
 from ..format.layout import TensorSpec, lstm_tensors
 from . import activations
-from .base import Architecture, Array, Params, RenderOptions, State
+from .base import Architecture, Array, ConfigChannels, Params, RenderOptions, State
 
 _HIGHEST = jax.lax.Precision.HIGHEST  # full float32 on every backend (no TF32 on GPUs)
 
 
 @dataclass(frozen=True)
-class LSTM(Architecture):
+class LSTM(ConfigChannels, Architecture):
     config: LSTMConfig
     sample_rate: float | None = None
     fast_tanh: bool = False
@@ -44,14 +44,6 @@ class LSTM(Architecture):
     @classmethod
     def build(cls, config: LSTMConfig, sample_rate: float | None, children: tuple[Architecture, ...]) -> "LSTM":
         return cls(config, sample_rate)
-
-    @property
-    def in_channels(self) -> int:
-        return self.config.in_channels
-
-    @property
-    def out_channels(self) -> int:
-        return self.config.out_channels
 
     def receptive_field(self) -> int:
         """The trainer's nominal value; the real memory is unbounded (the recurrent state)."""

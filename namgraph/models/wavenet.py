@@ -18,12 +18,12 @@ from ..errors import ConfigError
 from ..format.configs import WaveNetConfig
 from ..format.layout import TensorSpec, wavenet_tensors
 from . import wavenet_ops as ops
-from .base import Architecture, Array, Params, RenderOptions, State
+from .base import Architecture, Array, ConfigChannels, Params, RenderOptions, State
 from .wavenet_slim import selected_channels, slice_config, slice_params
 
 
 @dataclass(frozen=True)
-class WaveNet(Architecture):
+class WaveNet(ConfigChannels, Architecture):
     """``config`` is the file's (full) config; ``sliced`` the one run at a slimmed size."""
 
     config: WaveNetConfig
@@ -47,14 +47,6 @@ class WaveNet(Architecture):
     def run_config(self) -> WaveNetConfig:
         """The config the step runs: the sliced one at a slimmed size, else the file's."""
         return self.sliced if self.sliced is not None else self.config
-
-    @property
-    def in_channels(self) -> int:
-        return self.config.in_channels
-
-    @property
-    def out_channels(self) -> int:
-        return self.config.out_channels
 
     def receptive_field(self) -> int:
         own = self.config.receptive_field()

@@ -18,58 +18,13 @@ import math
 
 import numpy as np
 
-from namgraph.format.configs import Activation, ConvNetConfig, LinearConfig, LSTMConfig
+from namgraph.format.configs import ConvNetConfig, LinearConfig, LSTMConfig
+
+from .activations import activation, fast_sigmoid, fast_tanh, sigmoid
 
 Params = dict  # tensor name -> array in the file's shape
 
 CORE_BLOCK = 64  # Core's render tool calls Reset(rate, 64): prewarm runs in 64-sample blocks
-
-# ----------------------------------------------------------------------------- activations (spec 10)
-
-_A, _B, _C, _D, _E = 2.45550750702956, 0.893229853513558, 0.821226666969744, 2.44506634652299, 0.814642734961073
-
-
-def fast_tanh(x: np.ndarray) -> np.ndarray:
-    ax = np.abs(x)
-    return x * (_A + _A * ax + (_B + _C * ax) * x * x) / (_D + (_D + x * x) * np.abs(x + _E * x * ax))
-
-
-def fast_sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (fast_tanh(0.5 * x) + 1.0)
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def activation(act: Activation, x: np.ndarray, fast: bool) -> np.ndarray:
-    """Elementwise activation of a ``(channels, T)`` signal; PReLU slopes go by channel (row)."""
-    t = act.type
-    if t == "Tanh":
-        return fast_tanh(x) if fast else np.tanh(x)
-    if t == "Fasttanh":
-        return fast_tanh(x)
-    if t == "Hardtanh":
-        return np.clip(x, -1.0, 1.0)
-    if t == "ReLU":
-        return np.maximum(x, 0.0)
-    if t in ("LeakyReLU", "PReLU"):
-        slopes = act.slopes()
-        s = np.array([slopes[c % len(slopes)] for c in range(x.shape[0])])[:, None]
-        return np.where(x > 0, x, s * x)
-    if t == "Sigmoid":
-        return sigmoid(x)
-    if t == "SiLU":
-        return x * sigmoid(x)
-    if t == "Hardswish":
-        return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
-    if t == "LeakyHardtanh":
-        lo, hi = act.min_val, act.max_val
-        return np.where(x < lo, lo + (x - lo) * act.min_slope, np.where(x > hi, hi + (x - hi) * act.max_slope, x))
-    if t == "Softsign":
-        return x / (1.0 + np.abs(x))
-    raise NotImplementedError(t)
-
 
 def _f64(params: Params) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
