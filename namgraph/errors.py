@@ -169,3 +169,13 @@ class CalibrationError(GraphError):
 
 class CalibrationWarning(UserWarning):
     """``chain(..., calibrate=True)`` skipped a junction whose models do not both carry their levels."""
+
+
+class NotRaisableError(GraphError):
+    """A graph cannot be written as a Sequential (or single-model) file: no exact rewrite
+    turns it into a chain. ``nodes`` names the nodes that block it."""
+
+
+class LimitError(NamGraphError):
+    """An input exceeds a configured resource limit (file size, nesting depth, receptive
+    field, node count, parameter count). The message names the limit and how to raise it."""

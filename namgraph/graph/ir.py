@@ -21,6 +21,7 @@ output; fan-in is several edges into one node, allowed only where the kind allow
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Iterable
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from .compiler import CompiledGraph
 
 INPUT_LEVEL = "input_level_dbu"
+# Node ids: what a file may carry and a picture or an error message can show unquoted.
+NODE_ID_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
 OUTPUT_LEVEL = "output_level_dbu"
 
 
@@ -67,10 +70,18 @@ class Graph:
     ``align_latency`` (default True) makes the compiler insert compensating delays where
     branches of different reported latency meet. A graph is plain data: it pickles, compares
     with ``==`` (same nodes, settings, models' weights and edges) and prints its structure.
+
+    ``metadata`` is the rig's own ``.nam`` metadata (name, author, levels), written to the
+    file's envelope. ``file_fields`` keeps the other envelope fields of the file the graph
+    was read or lowered from (``version``, ``sample_rate`` when the file had one, unknown
+    keys), so writing it back reproduces that file; empty for a graph built in Python.
+    Neither takes part in ``==`` (as for :class:`~namgraph.Model`).
     """
 
-    def __init__(self, *, align_latency: bool = True) -> None:
+    def __init__(self, *, align_latency: bool = True, metadata: "dict[str, Any] | None" = None) -> None:
         self.align_latency = bool(align_latency)
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.file_fields: dict[str, Any] = {}
         self._g = nx.MultiDiGraph()
         self._version = 0
         self._compiled: dict[Any, "CompiledGraph"] = {}
@@ -83,8 +94,10 @@ class Graph:
         ``settings`` are the kind's config fields, e.g. ``add("boost", "gain", db=6)``,
         ``add("blend", "mix", amount=0.3, law="equal_power")``, ``add("in", "input", channels=2)``.
         """
-        if not isinstance(node_id, str) or not node_id:
-            raise GraphError(f"node ids are non-empty strings, got {node_id!r}")
+        if not isinstance(node_id, str) or not NODE_ID_PATTERN.fullmatch(node_id):
+            raise GraphError(
+                f"node ids are 1-64 characters of letters, digits, '_', '.' and '-' (not starting with '.' or '-'), got {node_id!r}"
+            )
         if node_id in self._g:
             raise DuplicateNodeError(f"node id {node_id!r} is already used (by a {self._g.nodes[node_id]['kind']} node)", nodes=(node_id,))
         cls = node_kind(node_id, kind)
@@ -251,7 +264,8 @@ class Graph:
     # ------------------------------------------------------------------ Python protocol
 
     def copy(self) -> "Graph":
-        new = Graph(align_latency=self.align_latency)
+        new = Graph(align_latency=self.align_latency, metadata=copy.deepcopy(self.metadata))
+        new.file_fields = copy.deepcopy(self.file_fields)
         new._g = self._g.copy()  # attribute dicts copied; configs (frozen) and models shared
         return new
 
@@ -271,11 +285,13 @@ class Graph:
     __hash__ = None  # mutable
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"align_latency": self.align_latency, "graph": self._g}
+        return {"align_latency": self.align_latency, "graph": self._g, "metadata": self.metadata, "file_fields": self.file_fields}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.align_latency = state["align_latency"]
         self._g = state["graph"]
+        self.metadata = state.get("metadata", {})
+        self.file_fields = state.get("file_fields", {})
         self._version = 0
         self._compiled = {}
 
@@ -353,7 +369,7 @@ class Graph:
         return port
 
     def _unique_id(self, base: str) -> str:
-        base = re.sub(r"[^A-Za-z0-9_.\-]+", "_", base).strip("_") or "node"
+        base = re.sub(r"[^A-Za-z0-9_.\-]+", "_", base).strip("_.-")[:56] or "node"
         if base not in self._g:
             return base
         i = 2
