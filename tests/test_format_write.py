@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from nam_docs import container, linear, sequential, tiny_wavenet, with_condition_dsp, write
 from namgraph.errors import OutputError
 from namgraph.format import jsonfile
-from namgraph.format.jsonfile import dumps_canonical, float32_json, read_json, write_json
+from namgraph.format.jsonfile import ENVELOPE_ORDER, dumps_canonical, float32_json, read_json, write_json
 from namgraph.loading import load, save_model
 
 
@@ -119,7 +119,8 @@ def test_read_write_read_preserves_unknown_keys_and_weights(tmp_path: Path) -> N
     assert back["config"]["future_option"] == {"x": [1, 2]}
     assert back["config"]["layers"][0]["unknown_layer_key"] == "y"
     assert back["config"]["condition_dsp"]["extra_key"] == 3
-    assert list(back) == list(doc)
+    order = [k for k in ENVELOPE_ORDER if k in doc]
+    assert list(back) == order + [k for k in doc if k not in order]  # canonical envelope order, extras after
     assert np.array_equal(_bits(back["weights"]), _bits(doc["weights"]))
     assert np.array_equal(_bits(back["config"]["condition_dsp"]["weights"]), _bits(linear()["weights"]))
     assert load(out) == model
@@ -243,3 +244,12 @@ def test_refuses_missing_directory_and_directory_target(tmp_path: Path) -> None:
         write_json(linear(), tmp_path / "dir.nam")
     with pytest.raises(OutputError, match="must be an object"):
         write_json([linear()], tmp_path / "list.nam")  # type: ignore[arg-type]
+
+
+def test_envelope_keys_are_written_in_one_order_whatever_the_input_order() -> None:
+    doc = linear()
+    shuffled = {"metadata": {"name": "m"}, "weights": doc["weights"], "sample_rate": 48000, "config": doc["config"], "architecture": "Linear", "version": doc["version"], "zz": 1}
+    text = dumps_canonical(shuffled)
+    keys = list(json.loads(text))
+    assert keys == ["version", "architecture", "config", "weights", "sample_rate", "metadata", "zz"]
+    assert text == dumps_canonical({k: shuffled[k] for k in keys})

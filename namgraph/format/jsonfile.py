@@ -4,9 +4,10 @@ Reading is stricter than Python's ``json``: ``NaN``/``Infinity`` tokens are not 
 make Core's parser fail, so they are rejected here too; so are duplicate keys (JSON
 parsers disagree on which value wins, so a file that has them means different things to
 different readers). Writing produces one canonical text for a given document, so two
-files can be compared as text: objects indented, arrays of plain values on one line, and
-each model object's ``weights`` written as the shortest decimal that reads back as the
-same float32 (what Core stores), whatever precision the values came with.
+files can be compared as text: objects indented, arrays of plain values on one line, each
+model object's envelope keys in one fixed order (:data:`ENVELOPE_ORDER`), and each model
+object's ``weights`` written as the shortest decimal that reads back as the same float32
+(what Core stores), whatever precision the values came with.
 """
 
 from __future__ import annotations
@@ -169,6 +170,16 @@ def _plain(value: Any, json_path: str) -> Any:
     raise OutputError(f"{type(value).__name__} is not a JSON value", json_path=json_path or None)
 
 
+# Envelope keys of every model object, in the order the canonical text writes them; any
+# other key follows, in the order it came (configs keep their own order: it is readable).
+ENVELOPE_ORDER = ("version", "architecture", "config", "weights", "sample_rate", "metadata")
+
+
+def _envelope_ordered(value: Mapping[str, Any]) -> list[tuple[Any, Any]]:
+    known = [(k, value[k]) for k in ENVELOPE_ORDER if k in value]
+    return known + [(k, v) for k, v in value.items() if k not in ENVELOPE_ORDER]
+
+
 def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, bool | str | int | float | np.generic)
 
@@ -180,7 +191,7 @@ def _encode(value: Any, path: str, depth: int) -> str:
             return "{}"
         model = is_model_object(value)
         items = []
-        for key, item in value.items():
+        for key, item in (_envelope_ordered(value) if model else value.items()):
             if not isinstance(key, str):
                 raise OutputError(f"object key {key!r} is not a string", json_path=path or None)
             sub = join_json_path(path, key) if path else key
