@@ -12,10 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-## Render the shipped example rig (drive -> cab) on the shipped DI to out/demo_rig.wav.
+## Render the shipped example rig (drive -> cab) on the shipped DI to out/demo_rig.wav,
+## with its picture (out/rig.svg) and a plot of the render (out/demo_rig.png).
 demo: $(STAMP)
 	@mkdir -p out
 	$(BIN)/namgraph render examples/rig/full_rig.nam examples/rig/di.wav out/demo_rig.wav --force
+	$(BIN)/namgraph draw examples/rig/full_rig.nam -o out/rig.svg --force
+	$(BIN)/namgraph plot examples/rig/di.wav out/demo_rig.wav -o out/demo_rig.png --force
 
 ## Run the whole test suite.
 test: $(STAMP)

@@ -11,36 +11,69 @@ import copy
 import os
 from collections.abc import Mapping
 from os import PathLike
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import NamGraphError
-from .format.document import NamDocument, parse_document, read_document
-from .format.jsonfile import write_json
+from .format.document import NamDocument, parse_document
+from .format.jsonfile import read_json, write_json
 from .model import Model, nest_params
 from .models.base import Params
+
+if TYPE_CHECKING:
+    from .graph.ir import Graph
 
 __all__ = ["load", "save_model", "model_from_document"]
 
 
-def load(source: str | PathLike[str] | Mapping[str, Any]) -> Model:
+def load(source: str | PathLike[str] | Mapping[str, Any], *, migrate_legacy: bool = False) -> "Model | Graph":
     """Load a model from a ``.nam`` path, or from a parsed document (a dict; copied).
+
+    A DAG file (``architecture: "DAG"``, a rig) gives a :class:`~namgraph.Graph`.
+
+    A ``.wav`` path is an impulse response: ``converters.wav_ir.read_ir(path)`` with its
+    defaults (a Linear model; a stereo IR with different channels gives a Graph).
+    ``migrate_legacy=True`` migrates a legacy experimental Sequential (trainer PR #596) to
+    the canonical form in memory (``converters.legacy.migrate_legacy``) instead of rejecting it.
 
     Raises a :class:`namgraph.errors.NamGraphError` subclass naming the file and the JSON
     path of the problem.
     """
     if isinstance(source, Mapping):
-        document = parse_document(copy.deepcopy(dict(source)))
+        raw = copy.deepcopy(dict(source))
+        if raw.get("architecture") == "DAG":
+            return _dag(raw, None)
+        document = parse_document(_migrated(raw, None) if migrate_legacy else raw)
         return model_from_document(document, source=None)
     if not isinstance(source, str | PathLike):
         raise TypeError(f"load() takes a path or a dict, not {type(source).__name__}")
     path = os.fspath(source)
+    if path.lower().endswith(".wav"):
+        from .converters.wav_ir import read_ir
+
+        return read_ir(path)
     try:
-        document = read_document(path)
+        raw = read_json(path)
+        if raw.get("architecture") == "DAG":
+            return _dag(raw, path)
+        document = parse_document(_migrated(raw, path) if migrate_legacy else raw, file=path)
         return model_from_document(document, source=path)
     except NamGraphError as exc:
         if exc.file:
             raise
         raise exc.located(file=path) from None
+
+
+def _dag(raw: dict[str, Any], path: str | None) -> "Graph":
+    """A rig file (``architecture: "DAG"``): see ``converters/dag_format.py``."""
+    from .converters.dag_format import document_to_graph
+
+    return document_to_graph(raw, file=path, copy_raw=False)  # raw is already this call's own
+
+
+def _migrated(raw: Any, path: str | None) -> Any:
+    from .converters.legacy import migrate_legacy
+
+    return migrate_legacy(raw, file=path)
 
 
 def model_from_document(document: NamDocument, *, source: str | None = None) -> Model:

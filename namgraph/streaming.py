@@ -24,6 +24,7 @@ one compile per block size.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from math import prod
@@ -193,8 +194,12 @@ class Stream:
         return np.asarray(y)
 
 
-def render_streaming(obj: Any, audio: Any, block: int, *, size: float | None = None, fast_tanh: bool = False) -> np.ndarray:
-    """``namgraph.render`` computed in streaming blocks of ``block`` samples (same layouts, same audio)."""
+def render_streaming(
+    obj: Any, audio: Any, block: int, *, size: float | None = None, fast_tanh: bool = False, progress: Callable[[int], Any] | None = None
+) -> np.ndarray:
+    """``namgraph.render`` computed in streaming blocks of ``block`` samples (same layouts, same audio).
+
+    ``progress(n)`` is called after each block with the number of samples it advanced (a progress bar's ``update``)."""
     if isinstance(block, bool) or not isinstance(block, int | np.integer) or block < 1:
         raise OptionError(f"block must be a positive number of samples, got {block!r}")
     model = _as_model(obj)
@@ -214,6 +219,8 @@ def render_streaming(obj: Any, audio: Any, block: int, *, size: float | None = N
     for start in range(0, t, block):
         state, y = step(stream.params, state, run[..., start : start + block])
         pieces.append(np.asarray(y))
+        if progress is not None:
+            progress(min(block, t - start))
     out = np.concatenate(pieces, axis=-1)
     return restore(out[None] if b == 1 else out)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ import soundfile as sf
 from click.testing import CliRunner
 
 import nam_docs
+import namgraph.loading
 import namgraph.rendering
 from namgraph.audio import read_wav, write_wav
 from namgraph.cli import cli
@@ -85,7 +89,7 @@ def test_peak_above_full_scale_warns(files: dict[str, Path]) -> None:
     assert result.exit_code == 0, result.output
     peak = 20 * np.log10(8 * np.max(np.abs(read_wav(files["mono"])[0])))
     assert f"{peak:+.1f} dBFS" in result.stdout
-    assert "warning: output peak" in result.stdout
+    assert "warning: output peak" in result.stderr
 
 
 def test_sample_rate_mismatch(files: dict[str, Path]) -> None:
@@ -196,3 +200,153 @@ def test_installed_script(files: dict[str, Path]) -> None:
     )
     assert bad.returncode == 1 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr + bad.stdout
     assert "missing.wav" in bad.stderr
+
+
+# ----------------------------------------------------------------------------- folders, batching, progress, clipping
+
+
+@pytest.fixture
+def folder(files: dict[str, Path]) -> dict[str, Path]:
+    """Three wavs (two of equal length and channels, one longer) and a file that is not a wav."""
+    src = files["dir"] / "di"
+    src.mkdir()
+    write_wav(src / "a.wav", signal(1, 400, seed=10), 48000)
+    write_wav(src / "b.wav", signal(1, 400, seed=11), 48000)
+    write_wav(src / "long.wav", signal(2, 900, seed=12), 48000)
+    (src / "notes.txt").write_text("not audio")
+    return {**files, "src": src, "out": files["dir"] / "renders"}
+
+
+def test_folder_render_mirrors_names_and_equals_each_file_alone(folder: dict[str, Path], monkeypatch) -> None:
+    calls = []
+    real = namgraph.rendering.render
+    monkeypatch.setattr(namgraph.rendering, "render", lambda model, audio, **kw: calls.append(np.shape(audio)) or real(model, audio, **kw))
+    result = invoke("render", folder["model"], folder["src"], folder["out"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder["out"].iterdir()) == ["a.wav", "b.wav", "long.wav"]
+    for name in ("a.wav", "b.wav", "long.wav"):
+        x, _ = read_wav(folder["src"] / name)
+        y, rate = read_wav(folder["out"] / name)
+        assert rate == 48000 and y.shape == x.shape
+        for c in range(x.shape[0]):
+            np.testing.assert_allclose(y[c], ref(x[c]), atol=1e-6, rtol=0)
+    assert sorted(calls) == [(1, 2, 900), (2, 1, 400)]  # a and b in one batched call
+    assert "3 wav file(s)" in result.stdout and "2 batched render call(s)" in result.stdout
+
+
+def test_folder_render_in_streaming_blocks(folder: dict[str, Path]) -> None:
+    result = invoke("render", folder["model"], folder["src"], folder["out"], "--block", 64)
+    assert result.exit_code == 0, result.output
+    for name in ("a.wav", "long.wav"):
+        x, _ = read_wav(folder["src"] / name)
+        y, _ = read_wav(folder["out"] / name)
+        for c in range(x.shape[0]):
+            np.testing.assert_allclose(y[c], ref(x[c]), atol=1e-6, rtol=0)
+    assert "streaming blocks of 64 samples" in result.stdout
+
+
+def test_folder_render_checks_everything_before_writing(folder: dict[str, Path]) -> None:
+    folder["out"].mkdir()
+    (folder["out"] / "b.wav").write_bytes(b"keep me")
+    assert_error(invoke("render", folder["model"], folder["src"], folder["out"]), "b.wav", "already exists", "--force")
+    assert sorted(p.name for p in folder["out"].iterdir()) == ["b.wav"]  # a.wav was not rendered either
+    write_wav(folder["src"] / "c44.wav", signal(1, 100), 44100)
+    assert_error(invoke("render", folder["model"], folder["src"], folder["out"], "--force"), "c44.wav", "44100 Hz")
+    assert (folder["out"] / "b.wav").read_bytes() == b"keep me"
+
+
+def test_folder_render_errors(folder: dict[str, Path]) -> None:
+    as_file = folder["dir"] / "renders.wav"
+    as_file.write_bytes(b"")
+    assert_error(invoke("render", folder["model"], folder["src"], as_file), "must be a folder")
+    empty = folder["dir"] / "empty"
+    empty.mkdir()
+    assert_error(invoke("render", folder["model"], empty, folder["out"]), "no .wav files")
+    assert_error(invoke("render", folder["model"], folder["src"], folder["dir"] / "x" / "y"), "cannot create the output folder")
+    assert_error(invoke("render", folder["model"], folder["src"], folder["src"], "--force"), "overwrite the input")
+
+
+def test_folder_channel_error_names_the_file(folder: dict[str, Path]) -> None:
+    doc = json.loads(folder["model"].read_text())
+    doc["config"].update(in_channels=2, out_channels=2)
+    two = folder["dir"] / "two.nam"
+    two.write_text(json.dumps(doc))
+    assert_error(invoke("render", two, folder["src"], folder["out"]), "a.wav", "2 input channels")
+
+
+def test_clipping_warning_says_by_how_much_and_the_fix_works(files: dict[str, Path]) -> None:
+    loud = write_linear(files["dir"] / "loud.nam", np.array([8.0], np.float32))
+    out = files["dir"] / "out.wav"
+    result = invoke("render", loud, files["mono"], out)
+    assert result.exit_code == 0
+    peak_db = 20 * np.log10(8 * np.max(np.abs(read_wav(files["mono"])[0])))
+    fix = math.ceil(peak_db * 10) / 10
+    assert f"{peak_db:.1f} dB above full scale" in result.stderr and f"--gain -{fix:.1f}" in result.stderr
+    assert "warning:" not in result.stdout
+    assert np.max(np.abs(read_wav(out)[0])) > 1.0  # a float wav keeps the overs
+    fixed = invoke("render", loud, files["mono"], out, "--force", "--gain", f"-{fix:.1f}")
+    assert fixed.exit_code == 0 and "warning:" not in fixed.stderr
+    y = read_wav(out)[0]
+    assert np.max(np.abs(y)) <= 1.0
+    np.testing.assert_allclose(y[0], 8 * read_wav(files["mono"])[0][0] * 10 ** (-fix / 20), rtol=1e-5, atol=1e-7)
+
+
+def test_quiet_prints_nothing_but_warnings(files: dict[str, Path]) -> None:
+    loud = write_linear(files["dir"] / "loud.nam", np.array([8.0], np.float32))
+    result = invoke("render", loud, files["mono"], files["dir"] / "out.wav", "--quiet")
+    assert result.exit_code == 0 and result.stdout == "" and "warning: output peak" in result.stderr
+
+
+def test_single_file_streaming_blocks(files: dict[str, Path]) -> None:
+    out = files["dir"] / "out.wav"
+    assert invoke("render", files["model"], files["stereo"], out, "--block", 100).exit_code == 0
+    x, _ = read_wav(files["stereo"])
+    y, _ = read_wav(out)
+    for c in range(2):
+        np.testing.assert_allclose(y[c], ref(x[c]), atol=1e-6, rtol=0)
+
+
+def test_a_rig_renders_like_its_parts(files: dict[str, Path], monkeypatch) -> None:
+    from namgraph.graph import chain, gain
+
+    rig = chain(files["model"], gain(-6.0))
+    monkeypatch.setattr(namgraph.loading, "load", lambda path: rig)
+    out = files["dir"] / "out.wav"
+    result = invoke("render", "rig.nam", files["mono"], out)
+    assert result.exit_code == 0, result.output
+    x, _ = read_wav(files["mono"])
+    np.testing.assert_allclose(read_wav(out)[0][0], ref(x[0]) * 10 ** (-6 / 20), atol=1e-6, rtol=0)
+    assert "rig of 4 nodes" in result.stdout
+
+
+def test_progress_bar_only_for_a_person_watching() -> None:
+    from namgraph.cli.render import progress_enabled
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert progress_enabled(False, Terminal())
+    assert not progress_enabled(True, Terminal())
+    assert not progress_enabled(False, io.StringIO())
+
+
+def test_batches_group_equal_shapes_within_the_limit() -> None:
+    from namgraph.cli.render import Job, batches
+
+    def job(channels: int, frames: int) -> Job:
+        return Job(Path("x.wav"), Path("y.wav"), channels, frames, 48000)
+
+    jobs = [job(1, 100), job(2, 100), job(1, 100), job(1, 100), job(1, 50)]
+    assert batches(jobs) == [[0, 2, 3], [1], [4]]
+    assert batches(jobs, limit=200) == [[0, 2], [3], [1], [4]]
+    assert batches([job(4, 1000)], limit=10) == [[0]]  # one item per call at least
+
+
+def test_progress_callback_counts_every_sample() -> None:
+    from namgraph.streaming import render_streaming
+
+    seen = []
+    model = namgraph.load(nam_docs.write_linear(Path(tempfile.mkdtemp()) / "m.nam", TAPS))
+    render_streaming(model, signal(1, 250)[0], 64, progress=seen.append)
+    assert seen == [64, 64, 64, 58]

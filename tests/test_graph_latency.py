@@ -113,7 +113,8 @@ def test_prewarm_is_the_longest_path() -> None:
     assert parallel(slow, chain(wn, wn)).prewarm_samples() == 100  # the longest path
     assert parallel(chain(slow, slow), wn).prewarm_samples() == 200
     assert chain(A, B).prewarm_samples() == 0
-    assert chain(delay(7)).prewarm_samples() == 7
+    assert chain(delay(7)).prewarm_samples() == 0  # a delay is Core's Linear [0, ..., 0, 1]: no prewarm
+    assert chain(slow, delay(7)).prewarm_samples() == 100
 
 
 def test_parameter_count() -> None:

@@ -2,7 +2,7 @@
 
 Linear models keep the references exact (``fir``: Core's Linear as a convolution) and
 the compiles cheap; Linear prewarms nothing, so these graphs start from zero histories
-unless a delay asks for a prewarm. Tolerance 1e-6 absolute (float32 rounding of signals
+(delays included: their lines start empty). Tolerance 1e-6 absolute (float32 rounding of signals
 of magnitude ~1).
 """
 
@@ -55,12 +55,14 @@ def test_delay_shifts_by_whole_samples(n: int) -> None:
     assert max_err(y, delayed(X, n)) == 0.0
 
 
-def test_delay_starts_full_of_what_silence_makes() -> None:
-    # A biased Linear outputs its bias for silence; the delay prewarms for its length, so
-    # the line holds that bias, not zeros (no click at the start of the render).
+def test_delay_starts_empty_like_cores_linear() -> None:
+    # A delay is Core's Linear [0, ..., 0, 1]: no prewarm, its line starts with zeros, so
+    # a biased Linear's output reaches the output only once the line has filled.
     biased = linear(A_TAPS, bias=0.25)
     y = namgraph.render(chain(biased, delay(40)), X)
-    assert max_err(y, delayed(fir(X, A_TAPS, 0.25), 40, fill=0.25)) <= TOL
+    assert max_err(y, delayed(fir(X, A_TAPS, 0.25), 40, fill=0.0)) <= TOL
+    as_linear = linear(np.eye(1, 41, 40, dtype=np.float32)[0])
+    assert max_err(y, namgraph.render(chain(biased, as_linear), X)) <= TOL
 
 
 def test_model_node() -> None:

@@ -13,6 +13,9 @@ from typing import Any
 import click
 
 from ..errors import NamGraphError
+from .draw import draw_command
+from .ir import ir_command
+from .plot import plot_command
 from .render import render_command
 
 
@@ -47,6 +50,9 @@ def cli() -> None:
 
 
 cli.add_command(render_command)
+cli.add_command(ir_command)
+cli.add_command(draw_command)
+cli.add_command(plot_command)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -1,30 +1,55 @@
-"""``namgraph render MODEL IN.wav OUT.wav``: one file through one model, as Core would render it."""
+"""``namgraph render RIG IN OUT``: a wav file, or a folder of them, through a model or rig, as Core would render it.
+
+A folder is rendered in batches: files of equal length and channel count go through one
+batched ``namgraph.render`` call (one compile, one vectorised pass). ``--block`` renders in
+streaming blocks with carried state instead (the same audio), and the progress bar then
+moves per block. Outputs above full scale get a warning on stderr that says by how much.
+"""
 
 from __future__ import annotations
 
 import math
+import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
 
-from ..errors import AudioError, SampleRateMismatchError
-from ..models.base import Architecture
+from ..drawing import architecture_text as describe  # noqa: F401  (the name other commands import)
+from ..errors import AudioError, NamGraphError, OutputError, SampleRateMismatchError
+from ..models.base import Architecture, RenderOptions
+
+BATCH_SAMPLES = 1 << 23  # samples (items x channels x frames) per batched render call: ~32 MB in, as much out
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input file and where its render goes."""
+
+    source: Path
+    target: Path
+    channels: int
+    frames: int
+    rate: int
 
 
 @click.command("render")
-@click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path, dir_okay=True))
-@click.argument("input_path", metavar="IN.wav", type=click.Path(path_type=Path))
-@click.argument("output_path", metavar="OUT.wav", type=click.Path(path_type=Path))
+@click.argument("model_path", metavar="RIG", type=click.Path(path_type=Path, dir_okay=True))
+@click.argument("input_path", metavar="IN", type=click.Path(path_type=Path))
+@click.argument("output_path", metavar="OUT", type=click.Path(path_type=Path))
 @click.option("--size", type=float, default=None, help="Slimmable size in [0, 1] (Core's SetSlimmableSize); default: the full model.")
 @click.option("--fast-tanh", is_flag=True, help="Use Core's fast tanh approximation (what the NAM plugin does).")
 @click.option(
     "--block", type=click.IntRange(min=1), default=None, metavar="N",
     help="Render in streaming blocks of N samples, as a real-time host would (same audio as the default whole-file render).",
 )
-@click.option("--force", is_flag=True, help="Replace OUT.wav if it exists.")
-@click.option("--overwrite-input", is_flag=True, help="Allow OUT.wav to be the input file itself.")
+@click.option("--gain", "gain_db", type=float, default=0.0, metavar="DB", help="Output level change in dB, applied after the rig (e.g. -6 to avoid clipping).")
+@click.option("--force", is_flag=True, help="Replace output files that exist.")
+@click.option("--overwrite-input", is_flag=True, help="Allow an output to be its input file itself.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (warnings and errors still go to stderr).")
 def render_command(
     model_path: Path,
     input_path: Path,
@@ -32,90 +57,257 @@ def render_command(
     size: float | None,
     fast_tanh: bool,
     block: int | None,
+    gain_db: float,
     force: bool,
     overwrite_input: bool,
+    quiet: bool,
 ) -> None:
-    """Render IN.wav through MODEL into OUT.wav (32-bit float, same length and channels).
+    """Render IN through RIG into OUT (32-bit float wav, same length and channels).
 
-    The render starts as Core's does after Reset (the model prewarmed on silence). A mono
+    IN and OUT are wav files, or folders: every .wav in the IN folder is rendered into the
+    OUT folder (created if needed) under the same name. RIG is a .nam model, a Sequential
+    or rig file, or a .wav impulse response.
+
+    The render starts as Core's does after Reset (the rig prewarmed on silence). A mono
     model on a multi-channel file processes each channel on its own (dual mono).
     """
-    from ..audio import check_output_path, read_wav, write_wav
-    from ..loading import load
-    from ..rendering import render, render_options
+    from ..audio import check_output_path
+    from ..rendering import render_options
 
     options = render_options(size, fast_tanh)
-    check_output_path(output_path, exist_ok=force, input_path=input_path, overwrite_input=overwrite_input)
-    model = load(model_path)
-    audio, rate = read_wav(input_path)
-    if model.sample_rate is not None and float(model.sample_rate) != float(rate):
-        raise SampleRateMismatchError(
-            f"{input_path} is {rate} Hz but the model {model_path} expects {_hz(model.sample_rate)} Hz; "
-            f"resample the input to {_hz(model.sample_rate)} Hz"
-        )
-    start = time.perf_counter()
-    if block is None:
-        out = render(model, audio, size=options.size, fast_tanh=options.fast_tanh)
+    if not math.isfinite(gain_db):
+        raise click.BadParameter(f"must be a finite number of dB, got {gain_db}", param_hint="--gain")
+    folder = input_path.is_dir()
+    if folder:
+        jobs = _folder_jobs(input_path, output_path, force=force, overwrite_input=overwrite_input)
     else:
-        from ..streaming import render_streaming
-
-        out = render_streaming(model, audio, block, size=options.size, fast_tanh=options.fast_tanh)
+        check_output_path(output_path, exist_ok=force, input_path=input_path, overwrite_input=overwrite_input)
+    rig, runnable = _load(model_path)
+    if not folder:
+        jobs = [_probe(input_path, output_path)]
+    for job in jobs:
+        _check_rate(job, runnable.sample_rate, model_path)
+    if folder:
+        output_path.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with _progress(jobs, block, quiet) as bar:
+        peaks, batches = _render_jobs(runnable, jobs, options, block, gain_db, bar, force=force, overwrite_input=overwrite_input)
     wall = time.perf_counter() - start
-    bad = int(np.count_nonzero(~np.isfinite(out)))
-    if bad:
-        raise AudioError(f"the model produced {bad} non-finite output sample(s); nothing was written", file=output_path)
-    write_wav(output_path, out, rate, exist_ok=force, input_path=input_path, overwrite_input=overwrite_input)
-    arch = model.architecture.configure(options)
-    summary = _summary(input_path, audio, rate, model_path, arch, model.sample_rate, output_path, out, wall)
+    for job, peak in zip(jobs, peaks):
+        warning = clip_warning(job.target, peak, gain_db)
+        if warning:
+            click.echo(warning, err=True)
+    if quiet:
+        return
+    arch = runnable.architecture.configure(options)
+    if folder:
+        summary = _folder_summary(input_path, output_path, jobs, batches, model_path, rig, arch, runnable.sample_rate, peaks, wall)
+    else:
+        summary = _summary(jobs[0], model_path, rig, arch, runnable.sample_rate, peaks[0], wall)
     if block is not None:
         summary += f" in streaming blocks of {block} samples"
     click.echo(summary)
 
 
-def _summary(
-    input_path: Path,
-    audio: np.ndarray,
-    rate: int,
-    model_path: Path,
-    arch: Architecture,
-    model_rate: float | None,
-    output_path: Path,
-    out: np.ndarray,
-    wall: float,
-) -> str:
-    channels, frames = audio.shape
-    seconds = frames / rate
-    dual = " (run on each channel)" if arch.in_channels == 1 and channels > 1 else ""
-    rate_note = "" if model_rate is not None else f"; no sample_rate in the model, using {rate} Hz"
-    peak = float(np.max(np.abs(out))) if out.size else 0.0
-    peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
+# ----------------------------------------------------------------------------- planning
+
+
+def _load(model_path: Path) -> tuple[Any, Any]:
+    """The loaded rig and what renders it (a graph compiles once, here)."""
+    from ..graph.ir import Graph
+    from ..loading import load
+
+    rig = load(model_path)
+    return rig, rig.compile() if isinstance(rig, Graph) else rig
+
+
+def _folder_jobs(input_dir: Path, output_dir: Path, *, force: bool, overwrite_input: bool) -> list[Job]:
+    """Every .wav of the input folder (sorted by name) and its output, all checked before anything renders."""
+    from ..audio import check_output_path
+
+    sources = sorted((p for p in input_dir.iterdir() if p.is_file() and p.suffix.lower() == ".wav"), key=lambda p: p.name)
+    if not sources:
+        raise AudioError("the input folder has no .wav files", file=input_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise OutputError("the input is a folder, so the output must be a folder too, but this is a file", file=output_dir)
+    if not output_dir.exists() and not output_dir.parent.is_dir():
+        raise OutputError(f"cannot create the output folder: {str(output_dir.parent)!r} does not exist", file=output_dir)
+    jobs = []
+    for source in sources:
+        target = output_dir / source.name
+        if output_dir.is_dir():
+            check_output_path(target, exist_ok=force, input_path=source, overwrite_input=overwrite_input)
+        jobs.append(_probe(source, target))
+    return jobs
+
+
+def _probe(source: Path, target: Path) -> Job:
+    """Length, channels and rate from the file's header (the audio is read when it is rendered)."""
+    import soundfile as sf
+
+    if not source.exists():
+        raise AudioError("audio file not found", file=source)
+    try:
+        info = sf.info(str(source))
+    except (sf.SoundFileError, RuntimeError, ValueError) as exc:
+        raise AudioError(f"not a readable audio file ({exc})", file=source) from None
+    return Job(source, target, int(info.channels), int(info.frames), int(info.samplerate))
+
+
+def _check_rate(job: Job, model_rate: float | None, model_path: Path) -> None:
+    if model_rate is not None and float(model_rate) != float(job.rate):
+        raise SampleRateMismatchError(
+            f"{job.source} is {job.rate} Hz but the model {model_path} expects {_hz(model_rate)} Hz; "
+            f"resample the input to {_hz(model_rate)} Hz"
+        )
+
+
+def batches(jobs: list[Job], limit: int = BATCH_SAMPLES) -> list[list[int]]:
+    """Indices of ``jobs`` grouped into render calls: equal (channels, frames), at most ``limit`` samples a call."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, job in enumerate(jobs):
+        groups.setdefault((job.channels, job.frames), []).append(i)
+    out = []
+    for (channels, frames), members in groups.items():
+        per_call = max(1, limit // max(1, channels * frames))
+        out += [members[k : k + per_call] for k in range(0, len(members), per_call)]
+    return out
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def _render_jobs(
+    runnable: Any, jobs: list[Job], options: RenderOptions, block: int | None, gain_db: float, bar: Any, *, force: bool, overwrite_input: bool
+) -> tuple[list[float], int]:
+    """Render and write every job; returns each output's peak and the number of render calls."""
+    from ..audio import read_wav, write_wav
+
+    peaks = [0.0] * len(jobs)
+    groups = batches(jobs)
+    for group in groups:
+        audio = np.stack([read_wav(jobs[i].source)[0] for i in group])
+        try:
+            out = _render(runnable, audio, options, block, bar, len(group))
+        except NamGraphError as exc:
+            raise exc.located(file=jobs[group[0]].source) from None
+        if gain_db:
+            out = (out.astype(np.float64) * 10.0 ** (gain_db / 20.0)).astype(np.float32)
+        for i, y in zip(group, out):
+            bad = int(np.count_nonzero(~np.isfinite(y)))
+            if bad:
+                raise AudioError(f"the rig produced {bad} non-finite output sample(s) for {jobs[i].source}; nothing was written for it", file=jobs[i].target)
+        for i, y in zip(group, out):
+            write_wav(jobs[i].target, y, jobs[i].rate, exist_ok=force, input_path=jobs[i].source, overwrite_input=overwrite_input)
+            peaks[i] = float(np.max(np.abs(y))) if y.size else 0.0
+        if block is None:
+            bar.update(len(group))
+    return peaks, len(groups)
+
+
+def _render(runnable: Any, audio: np.ndarray, options: RenderOptions, block: int | None, bar: Any, items: int) -> np.ndarray:
+    """``(B, C, T)`` in, ``(B, C_out, T)`` out: one batched render, or streamed in blocks."""
+    from .. import rendering
+
+    if block is None:
+        return rendering.render(runnable, audio, size=options.size, fast_tanh=options.fast_tanh)
+    from ..streaming import render_streaming
+
+    return render_streaming(runnable, audio, block, size=options.size, fast_tanh=options.fast_tanh, progress=lambda n: bar.update(n * items))
+
+
+class _NoBar:
+    def update(self, n: float) -> None:
+        pass
+
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+
+def progress_enabled(quiet: bool, stream: Any = None) -> bool:
+    """A progress bar only for a person watching: not with --quiet, not when stderr is a pipe or file."""
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return not quiet and bool(isatty and isatty())
+
+
+def _progress(jobs: list[Job], block: int | None, quiet: bool) -> Any:
+    """Over files, or over samples when rendering in streaming blocks."""
+    if not progress_enabled(quiet):
+        return _NoBar()
+    from tqdm import tqdm
+
+    if block is None:
+        return tqdm(total=len(jobs), unit="file", desc="render", file=sys.stderr, leave=False)
+    return tqdm(total=sum(j.frames for j in jobs), unit="sample", unit_scale=True, desc="render", file=sys.stderr, leave=False)
+
+
+# ----------------------------------------------------------------------------- reporting
+
+
+def clip_warning(target: Path, peak: float, gain_db: float = 0.0) -> str | None:
+    """A warning when ``peak`` is over full scale (1.0, 0 dBFS): by how many dB, and the gain that fits it."""
+    if not peak > 1.0:
+        return None
+    over = 20.0 * math.log10(peak)
+    fix = math.ceil(over * 10.0) / 10.0
+    suggestion = f"--gain {gain_db - fix:.1f}" if gain_db else f"--gain -{fix:.1f}"
+    return (
+        f"warning: output peak {over:+.1f} dBFS in {target}: {over:.1f} dB above full scale. The 32-bit float wav keeps it, "
+        f"but it clips when played or converted to 16/24-bit; render with {suggestion} (or lower the rig's level by {fix:.1f} dB)"
+    )
+
+
+def _summary(job: Job, model_path: Path, rig: Any, arch: Architecture, model_rate: float | None, peak: float, wall: float) -> str:
+    seconds = job.frames / job.rate
     lines = [
-        f"in:    {input_path}: {channels} ch, {frames} samples ({seconds:.3f} s) at {rate} Hz",
-        f"model: {model_path}: {describe(arch)}, receptive field {arch.receptive_field()} samples, "
-        f"{arch.in_channels} in / {arch.out_channels} out ch{dual}{rate_note}",
-        f"out:   {output_path}: {out.shape[0]} ch, 32-bit float, peak {_db(peak_db)}",
+        f"in:    {job.source}: {job.channels} ch, {job.frames} samples ({seconds:.3f} s) at {job.rate} Hz",
+        _model_line(model_path, rig, arch, model_rate, job.channels, job.rate),
+        f"out:   {job.target}: {arch.out_channels if arch.in_channels == job.channels else job.channels} ch, 32-bit float, peak {_db(peak)}",
+        f"time:  {wall:.2f} s ({_rtf(wall, seconds)}, including compilation)",
     ]
-    if peak_db > 0:
-        lines.append(f"warning: output peak {_db(peak_db)} is above full scale; it will clip if converted to fixed point")
-    rtf = f"real-time factor {wall / seconds:.3f}" if seconds > 0 else "real-time factor n/a"
-    lines.append(f"time:  {wall:.2f} s ({rtf}, including compilation)")
     return "\n".join(lines)
 
 
-def describe(arch: Architecture) -> str:
-    """``WaveNet``, ``Sequential[WaveNet -> Linear]``, ``SlimmableContainer[2 of 3: WaveNet]``."""
-    from ..models.containers import Sequential, SlimmableContainer
+def _folder_summary(
+    input_dir: Path, output_dir: Path, jobs: list[Job], calls: int, model_path: Path, rig: Any, arch: Architecture,
+    model_rate: float | None, peaks: list[float], wall: float,
+) -> str:
+    seconds = sum(j.frames / j.rate for j in jobs)
+    loudest = max(range(len(jobs)), key=lambda i: peaks[i])
+    channels = sorted({j.channels for j in jobs})
+    lines = [
+        f"in:    {input_dir}: {len(jobs)} wav file(s), {seconds:.3f} s of audio, {'/'.join(map(str, channels))} ch",
+        _model_line(model_path, rig, arch, model_rate, max(channels), jobs[0].rate),
+        f"out:   {output_dir}: {len(jobs)} file(s), 32-bit float, loudest peak {_db(peaks[loudest])} ({jobs[loudest].target.name})",
+        f"time:  {wall:.2f} s in {calls} batched render call(s) ({_rtf(wall, seconds)}, including compilation)",
+    ]
+    return "\n".join(lines)
 
-    if isinstance(arch, Sequential):
-        return f"Sequential[{' -> '.join(describe(m) for m in arch.models)}]"
-    if isinstance(arch, SlimmableContainer):
-        return f"SlimmableContainer[{arch.active + 1} of {len(arch.submodels)}: {describe(arch.active_model)}]"
-    return arch.name
+
+def _model_line(model_path: Path, rig: Any, arch: Architecture, model_rate: float | None, channels: int, rate: int) -> str:
+    from ..graph.ir import Graph
+
+    what = f"rig of {len(rig)} nodes" if isinstance(rig, Graph) else describe(arch)
+    dual = " (run on each channel)" if arch.in_channels == 1 and channels > 1 else ""
+    rate_note = "" if model_rate is not None else f"; no sample_rate in the model, using {rate} Hz"
+    return (
+        f"model: {model_path}: {what}, receptive field {arch.receptive_field()} samples, "
+        f"{arch.in_channels} in / {arch.out_channels} out ch{dual}{rate_note}"
+    )
 
 
-def _db(value: float) -> str:
-    return "-inf dBFS (silence)" if value == -math.inf else f"{value:+.1f} dBFS"
+def _rtf(wall: float, seconds: float) -> str:
+    return f"real-time factor {wall / seconds:.3f}" if seconds > 0 else "real-time factor n/a"
+
+
+def _db(peak: float) -> str:
+    return "-inf dBFS (silence)" if peak <= 0 else f"{20 * math.log10(peak):+.1f} dBFS"
 
 
 def _hz(rate: float) -> str:
     return f"{rate:g}" if rate != int(rate) else str(int(rate))
+

@@ -375,7 +375,9 @@ def _check_sequential_form(config: dict[str, Any], weights: np.ndarray, prefix: 
             f"this looks like the legacy experimental Sequential form (trainer PR #596): bare child configs{concatenated}. "
             "Core rejects it because it does not say each child's architecture or where its weights end. "
             "It must be migrated to the canonical form: each entry of config.models a complete model object "
-            "(version, architecture, config, weights, sample_rate) and the wrapper's weights []",
+            "(version, architecture, config, weights, sample_rate) and the wrapper's weights []. "
+            "namgraph can do this where it is unambiguous: namgraph.load(path, migrate_legacy=True) "
+            "or namgraph convert --migrate-legacy",
             json_path=join_path(prefix, "config", "models", bare[0]),
         )
     if weights.size:

@@ -111,6 +111,8 @@ def as_graph(part: Part) -> Graph:
 
         path = os.fspath(part)
         part = load(path)
+        if isinstance(part, Graph):  # a DAG file, or a stereo IR wav
+            return as_graph(part)
     if not (hasattr(part, "architecture") and hasattr(part, "params")):
         raise TypeError(f"chain/parallel take models, .nam paths or graphs, not {type(part).__name__}")
     g = Graph()

@@ -69,7 +69,8 @@ class Graph:
 
     ``align_latency`` (default True) makes the compiler insert compensating delays where
     branches of different reported latency meet. A graph is plain data: it pickles, compares
-    with ``==`` (same nodes, settings, models' weights and edges) and prints its structure.
+    with ``==`` (same nodes, settings, models' weights and edges; not the path a model was
+    loaded from) and prints its structure.
 
     ``metadata`` is the rig's own ``.nam`` metadata (name, author, levels), written to the
     file's envelope. ``file_fields`` keeps the other envelope fields of the file the graph
@@ -276,7 +277,7 @@ class Graph:
             return False
         for n in self._g:
             a, b = self._g.nodes[n], other._g.nodes[n]
-            if a["kind"] != b["kind"] or a["config"] != b["config"]:
+            if a["kind"] != b["kind"] or _settings(a["config"]) != _settings(b["config"]):
                 return False
             if (a["model"] is None) != (b["model"] is None) or (a["model"] is not None and a["model"] != b["model"]):
                 return False
@@ -389,6 +390,11 @@ class Graph:
         if missing:
             raise CalibrationError(f"cannot calibrate {src} -> {dst}: {'; '.join(missing)}", nodes=(src, dst))
         return out_level - in_level
+
+
+def _settings(config: NodeConfig) -> dict[str, Any]:
+    """What ``==`` compares of a node's config: everything but where a model was loaded from."""
+    return {k: v for k, v in config.model_dump().items() if k != "path"}
 
 
 def level(model: "Model", key: str) -> float | None:

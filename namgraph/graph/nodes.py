@@ -364,9 +364,10 @@ class Polarity(NodeKind):
 class Delay(NodeKind):
     """A delay of whole samples, ``y[t] = x[t - samples]``: an intentional effect, so its latency is 0.
 
-    It prewarms for its own length, so a render starts with the line full of what the
-    upstream nodes make of silence (no click from an empty line). The compiler also uses
-    it for the compensating delays of latency alignment.
+    It prewarms nothing and its line starts empty (zeros), exactly as Core starts a Linear
+    with taps ``[0, ..., 0, 1]``: a delay *is* that Linear, so rewrites can fold it into an
+    IR without changing a sample (and a graph's start-up equals its raised Sequential's).
+    The compiler also uses it for the compensating delays of latency alignment.
     """
 
     class Config(NodeConfig):
@@ -379,9 +380,6 @@ class Delay(NodeKind):
     @classmethod
     def create(cls, config: NodeConfig, inputs: list[int], model: Any) -> "Delay":
         return cls(inputs[0], config.samples)
-
-    def prewarm_samples(self) -> int:
-        return self.samples
 
     def receptive_field(self) -> int:
         return self.samples + 1
