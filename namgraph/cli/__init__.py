@@ -13,10 +13,14 @@ from typing import Any
 import click
 
 from ..errors import NamGraphError
+from .chain import chain_command
+from .convert import convert_command
 from .draw import draw_command
+from .info import info_command
 from .ir import ir_command
 from .plot import plot_command
 from .render import render_command
+from .validate import validate_command
 
 
 class CommandError(click.ClickException):
@@ -45,14 +49,26 @@ def _version() -> str:
 
 @click.group(cls=NamGraphGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), "--version", prog_name="namgraph")
-def cli() -> None:
+@click.option("--limit", "limit_texts", multiple=True, metavar="NAME=VALUE",
+              help="Change a resource limit for this run (repeatable), e.g. --limit receptive_field=16777216. "
+                   "Limits: file_bytes, json_depth, container_depth, receptive_field, nodes, parameters, render_samples.")
+@click.pass_context
+def cli(ctx: click.Context, limit_texts: tuple[str, ...]) -> None:
     """Neural Amp Modeler (.nam) models and rigs, rendered sample-exact with NeuralAmpModelerCore."""
+    if limit_texts:  # in effect until the command ends (see namgraph.limits)
+        from ..limits import from_assignments, override
+
+        ctx.with_resource(override(from_assignments(limit_texts)))
 
 
 cli.add_command(render_command)
 cli.add_command(ir_command)
 cli.add_command(draw_command)
 cli.add_command(plot_command)
+cli.add_command(chain_command)
+cli.add_command(convert_command)
+cli.add_command(info_command)
+cli.add_command(validate_command)
 
 
 def main(argv: list[str] | None = None) -> Any:
