@@ -5,15 +5,17 @@ Prints, from one run on this machine:
 1. **overhead**: the offline render of a compiled graph amp -> (cab A, cab B) summed,
    against the sum of its nodes rendered alone (the amp on the input, each cab on the amp's
    output), as a ratio (target <= 1.05);
-2. **streaming**: real-time factor of the standard WaveNet streamed through
-   ``namgraph.Stream`` at blocks of 32, 64, 256 and 4096 samples (Core: ~10x at 64), with
-   the default flat packing of params and state and with plain pytrees;
+2. **streaming**: real-time factor of the standard WaveNet streamed through the public
+   streaming path (``namgraph.Stream``: ``init_state``, then ``step`` block by block) at
+   blocks of 32, 64, 256 and 4096 samples (target >= 10x at 64; Core: ~10x), with the
+   default calling convention (pytrees) and with ``packed=True`` (flat vectors), timed
+   interleaved run by run so drift on a shared machine hits both alike;
 3. **batch**: aggregate real-time factor of 32 clips rendered at once (one vmapped call);
 4. **compile**: lowering + XLA compile time of a 10-node rig (target < 5 s).
 
 Real-time factor (RTF) = seconds of 48 kHz audio per second of wall time, the median of
 ``--runs`` timings after compiling; models have random weights (speed does not depend on
-values). Run: ``.venv/bin/python benchmarks/bench_graph.py [--quick]``.
+values). Run: ``.venv/bin/python benchmarks/bench_graph.py [--quick] [--only streaming]``.
 """
 
 from __future__ import annotations
@@ -33,12 +35,11 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench_support import LSTM_1X24, STANDARD_WAVENET, build, random_params  # noqa: E402
-from namgraph.engine import render_offline_jit  # noqa: E402
+from namgraph.engine import render_offline_jit, render_vmapped_jit  # noqa: E402
 from namgraph.format.configs import LinearConfig  # noqa: E402
 from namgraph.graph import Graph, chain, parallel  # noqa: E402
 from namgraph.model import Model  # noqa: E402
 from namgraph.models.linear import Linear  # noqa: E402
-from namgraph.rendering import _render_vmapped  # noqa: E402
 from namgraph.streaming import Stream  # noqa: E402
 
 SR = 48_000
@@ -113,32 +114,37 @@ def overhead(seconds: float, runs: int) -> None:
 
 def streaming(seconds: float, runs: int, blocks: list[int]) -> None:
     amp = model("WaveNet", STANDARD_WAVENET, 1, "amp")
-    streams = {"packed": Stream(amp), "pytree": Stream(amp, packed=False)}
+    streams = {"default": Stream(amp), "packed": Stream(amp, packed=True)}
     x = np.random.default_rng(0).uniform(-0.5, 0.5, int(seconds * SR)).astype(np.float32)
     for block in blocks:
         chunks = [jnp.asarray(x[i : i + block]) for i in range(0, len(x) - block + 1, block)]
         audio_s = len(chunks) * block / SR
-        results = {}
+        runners = {}
         for name, s in streams.items():
-            step, params = s.step, s.params
-            jax.block_until_ready(step(params, s.init_state(), chunks[0]))  # compile this block size
 
-            def run() -> Any:
-                state = s.init_state()
+            def run(step: Any = s.step, params: Any = s.params, state: Any = s.init_state()) -> Any:
                 for chunk in chunks:
                     state, y = step(params, state, chunk)
                 return y
 
-            results[name] = audio_s / median_time(run, runs)
-        print(f"streaming: standard WaveNet, block {block:>4}: RTF {results['packed']:.1f}x (packed params/state), "
-              f"{results['pytree']:.1f}x (pytrees)")
+            jax.block_until_ready(run())  # compile this block size, warm caches
+            runners[name] = run
+        times: dict[str, list[float]] = {name: [] for name in runners}
+        for _ in range(runs):  # interleaved: each round times every convention once
+            for name, run in runners.items():
+                t0 = time.perf_counter()
+                jax.block_until_ready(run())
+                times[name].append(time.perf_counter() - t0)
+        rtf = {name: audio_s / statistics.median(t) for name, t in times.items()}
+        print(f"streaming: standard WaveNet, block {block:>4}: RTF {rtf['default']:.1f}x (Stream default: pytrees), "
+              f"{rtf['packed']:.1f}x (packed=True: flat vectors)")
 
 
 def batch(seconds: float, runs: int, size: int = 32) -> None:
     amp = model("WaveNet", STANDARD_WAVENET, 1, "amp")
     arch = amp.architecture
     x = np.random.default_rng(0).uniform(-0.5, 0.5, (size, 1, int(seconds * SR))).astype(np.float32)
-    fn = _render_vmapped.lower(arch, amp.params, x).compile()
+    fn = render_vmapped_jit.lower(arch, amp.params, x).compile()
     wall = median_time(lambda: fn(amp.params, x), runs)
     one, _ = compiled_render(arch, amp.params, x[0])
     single = median_time(one, runs)
@@ -184,14 +190,20 @@ def main() -> None:
     parser.add_argument("--stream-seconds", type=float, default=2.0)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="short audio and 2 runs (a smoke test, not figures)")
+    parser.add_argument("--only", choices=["compile", "overhead", "streaming", "batch"], help="run one section")
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.stream_seconds, args.runs = 1.0, 0.25, 2
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}; median of {args.runs} runs")
-    compile_time()  # first: nothing of it is cached yet
-    overhead(args.seconds, args.runs)
-    streaming(args.stream_seconds, args.runs, [32, 64, 256, 4096])
-    batch(min(args.seconds, 2.0), args.runs)
+    sections = {
+        "compile": compile_time,  # first: nothing of it is cached yet
+        "overhead": lambda: overhead(args.seconds, args.runs),
+        "streaming": lambda: streaming(args.stream_seconds, args.runs, [32, 64, 256, 4096]),
+        "batch": lambda: batch(min(args.seconds, 2.0), args.runs),
+    }
+    for name, section in sections.items():
+        if args.only in (None, name):
+            section()
 
 
 if __name__ == "__main__":

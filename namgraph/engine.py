@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -58,22 +59,32 @@ def start_state(arch: Architecture, prepared: Params, params: Params) -> State:
     return state
 
 
+def process_padded(arch: Architecture, prepared: Params, state: State, x: Array, chunk: int | None = None) -> Array:
+    """Output of :func:`process` on ``x`` zero-padded to whole chunks, cut back to ``x``'s length.
+
+    One traced step serves every chunk (no remainder call): half the compile time of
+    :func:`process` on a length that is not a whole number of chunks. Outputs are causal,
+    so the padding changes nothing that is kept; the end state (which would) is dropped.
+    """
+    chunk = chunk or arch.preferred_chunk()
+    length = x.shape[-1]
+    total = max(1, -(-length // chunk)) * chunk
+    _, y = process(arch, prepared, state, jnp.pad(x, ((0, 0), (0, total - length))), chunk)
+    return y[:, :length]
+
+
 def render_offline(arch: Architecture, params: Params, x: Array) -> Array:
     """Whole-signal render of ``x`` (in_channels, T) as Core renders it after ``Reset``.
 
-    The prewarm zeros, the audio and zero padding up to a whole number of chunks go
-    through one scan: the step is traced and compiled once, not three times (prewarm,
-    body, remainder), which halves compile time. Output is causal, so the padding after
-    the audio changes nothing that is kept.
+    The prewarm zeros and the audio are one signal through ``arch.render_signal``: a
+    single model scans its step over its own chunk size; a graph or a Sequential renders
+    each part over the whole signal in turn, each at its own chunk size (see
+    :meth:`~namgraph.models.base.Architecture.render_signal`).
     """
     prepared = arch.prepare(params)
-    channels, length = x.shape
     lead = prewarm_length(arch)
-    chunk = arch.preferred_chunk()
-    total = -(-(lead + length) // chunk) * chunk
-    padded = jnp.pad(x.astype(jnp.float32), ((0, 0), (lead, total - lead - length)))
-    _, y = process(arch, prepared, arch.initial_state(params), padded, chunk)
-    return y[:, lead : lead + length]
+    signal = jnp.pad(x.astype(jnp.float32), ((0, 0), (lead, 0)))
+    return arch.render_signal(prepared, arch.initial_state(params), signal)[:, lead:]
 
 
 render_offline_jit = jax.jit(render_offline, static_argnums=0)
@@ -124,6 +135,42 @@ def render_array(arch: Architecture, params: Params, x: np.ndarray, workers: int
         outs = list(pool.map(lambda piece: np.asarray(render_offline_jit(arch, params, piece)), pieces))
     y = np.concatenate([out[:, context : context + segment] for out in outs], axis=1)
     return y[:, :length]
+
+
+def render_batch(arch: Architecture, params: Params, x: np.ndarray, workers: int | None = None) -> np.ndarray:
+    """Render a numpy batch ``x`` (B, in_channels, T) to numpy: every item as a single render would.
+
+    Per backend, by measurement (standard WaveNet, 32 clips of 2 s, 2-core CPU): on CPU the
+    items go to parallel threads, each the single-item render (:func:`render_array`, so a
+    batch item equals the same clip rendered alone, bit for bit when no time split is
+    involved), sharing one compile: aggregate ~23x real time, against ~11x for one
+    ``vmap``ped render (XLA's CPU code for the batched WaveNet is slower per item than the
+    unbatched one) and ~17x for threads each vmapping a share of the batch. On GPU and TPU
+    backends the batch is one ``vmap``ped render of the bucketed length.
+    """
+    b, channels, length = x.shape
+    if jax.default_backend() != "cpu":
+        padded = np.zeros((b, channels, bucket_length(length, arch.preferred_chunk())), np.float32)
+        padded[..., :length] = x
+        return np.array(render_vmapped_jit(arch, params, padded)[..., :length])
+    if b == 1:
+        return render_array(arch, params, x[0], workers)[None]
+    cores = workers or os.cpu_count() or 1
+    each = max(1, cores // b)  # fewer items than cores: each item may still split in time
+
+    def one(item: np.ndarray) -> np.ndarray:
+        return render_array(arch, params, item, each)
+
+    if cores == 1:
+        return np.stack([one(item) for item in x])
+    with ThreadPoolExecutor(min(cores, b)) as pool:
+        return np.stack(list(pool.map(one, x)))
+
+
+@partial(jax.jit, static_argnums=0)
+def render_vmapped_jit(arch: Architecture, params: Params, x: Array) -> Array:
+    """Offline render of every item of ``x`` (B, in_channels, T); params are shared, not batched."""
+    return jax.vmap(lambda item: render_offline(arch, params, item))(x)
 
 
 def _segments(arch: Architecture, length: int, workers: int | None) -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from functools import cache
 
+import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -87,14 +89,21 @@ def test_whole_signal_in_fixed_blocks() -> None:
     assert max_err(run_blocks(stream(), X, [64] * (N // 64) + [N % 64]), offline()) <= 1e-6
 
 
-def test_state_is_flat_and_the_step_pure() -> None:
-    s = stream()
+@pytest.mark.parametrize("packed", [False, True])
+def test_state_layout_and_the_step_pure(packed: bool) -> None:
+    s = stream() if not packed else Stream(mixed_rig(), packed=True)
     state = s.init_state()
-    assert state.ndim == 1 and state.dtype == jnp.float32 and s.params.ndim == 1
+    leaves = jax.tree_util.tree_leaves(state)
+    assert leaves and all(leaf.dtype == jnp.float32 for leaf in leaves)
+    if packed:  # one float32 vector each
+        assert state.ndim == 1 and s.params.ndim == 1
+    else:  # the graph's own pytrees: one entry per node
+        assert isinstance(state, tuple) and isinstance(s.params, tuple) and len(leaves) > 1
     a = s.step(s.params, state, X[:64])
     b = s.step(s.params, state, X[:64])  # the same state again: the same result
     np.testing.assert_array_equal(np.asarray(a[1]), np.asarray(b[1]))
-    np.testing.assert_array_equal(np.asarray(a[0]), np.asarray(b[0]))
+    for leaf_a, leaf_b in zip(jax.tree_util.tree_leaves(a[0]), jax.tree_util.tree_leaves(b[0]), strict=True):
+        np.testing.assert_array_equal(np.asarray(leaf_a), np.asarray(leaf_b))
 
 
 def test_process_keeps_state_and_reset_restarts() -> None:
@@ -117,7 +126,7 @@ def test_batched_stream_equals_each_stream() -> None:
     clips = noise(3, 1, 200, seed=76)
     s = Stream(mixed_rig(), batch=3)
     state = s.init_state()
-    assert state.shape[0] == 3
+    assert all(leaf.shape[0] == 3 for leaf in jax.tree_util.tree_leaves(state))
     out = []
     for pos, n in ((0, 100), (100, 100)):
         state, y = s.step(s.params, state, clips[..., pos : pos + n])
@@ -143,10 +152,42 @@ def test_stream_of_a_plain_model() -> None:
     assert max_err(got, namgraph.render(m, X[:300])) <= 1e-6
 
 
-def test_unpacked_stream_gives_the_same_audio() -> None:
-    s = Stream(mixed_rig(), packed=False)
-    assert isinstance(s.params, tuple)  # the graph's prepared pytree, one entry per node
+def test_packed_stream_gives_the_same_audio() -> None:
+    s = Stream(mixed_rig(), packed=True)
     assert max_err(run_blocks(s, X, [64, 97, 16]), offline()[:177]) <= 1e-6
+    batched = Stream(mixed_rig(), packed=True, batch=2)
+    assert batched.init_state().shape == (2, s.init_state().size)
+
+
+def test_blocks_longer_than_the_chunk_are_scanned_in_chunks() -> None:
+    """A block longer than the WaveNet's preferred chunk runs as the offline render's scan
+    over chunks plus a remainder, from and to the same state as smaller blocks."""
+    amp = wavenet(80, sample_rate=200.0)
+    x = noise(2600, seed=81)
+    chunk = amp.architecture.preferred_chunk()
+    assert 2600 > 2 * chunk
+    got = run_blocks(Stream(amp), x, [2500, 100])
+    assert max_err(got, namgraph.render(amp, x)) <= 1e-6
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_gradient_through_the_step(packed: bool) -> None:
+    """``jax.grad`` through two steps (a long block scanned in chunks, then a short one)
+    agrees with a central difference of the same loss."""
+    s = Stream(wavenet(82, sample_rate=200.0), packed=packed)
+    x = jnp.asarray(noise(2100, seed=83))
+
+    def loss(params):
+        state, first = s.step(params, s.init_state(), x[:1500])
+        _, second = s.step(params, state, x[1500:])
+        return jnp.sum(first**2) + jnp.sum(second**2)
+
+    flat, unravel = jax.flatten_util.ravel_pytree(s.params)
+    grad, _ = jax.flatten_util.ravel_pytree(jax.grad(loss)(s.params))
+    for i in (0, 3, flat.size - 1):
+        step = jnp.zeros_like(flat).at[i].set(1e-3)
+        numeric = (loss(unravel(flat + step)) - loss(unravel(flat - step))) / 2e-3
+        assert abs(float(grad[i]) - float(numeric)) <= 1e-3 * max(1.0, abs(float(numeric)))
 
 
 def test_flat_layout_round_trip() -> None:

@@ -109,6 +109,19 @@ class Architecture(ABC):
         """Block length the offline render scans over (cache-sized blocks are fastest)."""
         return 2048
 
+    def render_signal(self, params: Params, state: State, x: Array) -> Array:
+        """Output of a whole signal ``x`` (in_channels, T) from ``state``, for the offline render.
+
+        ``params`` are prepared. The default scans ``step`` over chunks of
+        :meth:`preferred_chunk`, the input padded with zeros to whole chunks (outputs are
+        causal, so the padding changes nothing kept, and one traced step serves every
+        chunk). The end state is not returned: it would include the padding. Models made
+        of models (containers, graphs) override this to render each part at its own chunk.
+        """
+        from ..engine import process_padded  # deferred: the engine imports this module
+
+        return process_padded(self, params, state, x)
+
 
 class ConfigChannels:
     """Mixin for architectures whose ``config`` declares ``in_channels``/``out_channels``

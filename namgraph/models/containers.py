@@ -96,6 +96,9 @@ class SlimmableContainer(Architecture):
     def step(self, params: Params, state: State, x: Array) -> tuple[State, Array]:
         return self.active_model.step(params, state, x)
 
+    def render_signal(self, params: Params, state: State, x: Array) -> Array:
+        return self.active_model.render_signal(params, state, x)
+
     def preferred_chunk(self) -> int:
         return self.active_model.preferred_chunk()
 
@@ -156,6 +159,13 @@ class Sequential(Architecture):
             s, x = model.step(p, s, x)
             new_state.append(s)
         return tuple(new_state), x
+
+    def render_signal(self, params: Params, state: State, x: Array) -> Array:
+        """Model by model over the whole signal, each at its own chunk size (a long IR after
+        a WaveNet is several times cheaper at its own FFT-sized chunk than at the WaveNet's)."""
+        for model, p, s in zip(self.models, params, state, strict=True):
+            x = model.render_signal(p, s, x)
+        return x
 
     def preferred_chunk(self) -> int:
         return min(m.preferred_chunk() for m in self.models)
