@@ -12,14 +12,17 @@ from hypothesis import HealthCheck, settings
 REPO = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures" / "nam"
 
-# CI: bounded, derandomized, no deadline (JIT compiles make timings meaningless).
-settings.register_profile(
-    "ci", max_examples=25, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile("dev", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile(
-    "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+# Hypothesis profiles (HYPOTHESIS_PROFILE=...; see design/testing.md). None has a deadline:
+# JIT compiles make one example's time meaningless. Property tests state their example
+# count for the ci profile and scale it by max_examples / 25 (tests/strategies.examples),
+# so dev runs 2x and thorough 10x the ci examples. print_blob prints @reproduce_failure.
+_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+# ci: bounded and derandomized (the same examples every run; a failure replays by rerunning).
+settings.register_profile("ci", max_examples=25, derandomize=True, **_COMMON)
+# dev: the local default; random, failures saved in .hypothesis/ and replayed first next run.
+settings.register_profile("dev", max_examples=50, **_COMMON)
+# thorough: long local runs (about 10x the ci time).
+settings.register_profile("thorough", max_examples=250, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
