@@ -94,6 +94,11 @@ def _sequential(graph: Graph, links: list[Link]) -> Model:
     rate = _wrapper_rate(graph)
     if rate is not None:
         doc["sample_rate"] = rate
+        if not _from_file(graph):
+            # A rig composed here states its rate in every child, as the spec's writer
+            # checklist asks (a file's own children are kept as they were: round trips).
+            for child in doc["config"]["models"]:
+                child.setdefault("sample_rate", rate)
     if graph.metadata or _from_file(graph):
         if graph.metadata or "metadata" in fields:
             doc["metadata"] = copy.deepcopy(graph.metadata)

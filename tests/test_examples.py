@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,8 @@ import pytest
 
 import namgraph
 from namgraph.audio import read_wav
+from namgraph.converters import to_dag
+from namgraph.drawing import draw
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -137,6 +140,19 @@ def test_example_runs_and_keeps_its_promises(script: str, tmp_path: Path, exampl
     assert written and all(Path(p).is_file() and Path(p).parent == out for p in written), written
     CHECKS[script](out, result.stdout)
     assert example_files() <= examples_before, "an example wrote into examples/"
+    for path in written:
+        if path.endswith(".nam"):
+            check_picture(Path(path), tmp_path / f"{Path(path).stem}.svg")
+
+
+def check_picture(rig_file: Path, svg: Path) -> None:
+    """The rig's picture is a valid SVG naming every node of the rig (every model of a chain)."""
+    rig = namgraph.load(rig_file)
+    draw(rig, svg)
+    texts = " ".join("".join(el.itertext()) for el in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text"))
+    graph = rig if isinstance(rig, namgraph.Graph) else to_dag(rig)
+    for node in graph.nodes:
+        assert node.id in texts, (rig_file.name, node.id)
 
 
 def test_every_check_has_its_script() -> None:
