@@ -31,6 +31,8 @@ CONFIGS = {
         in_channels=2,
     ),
     "bn_relu_3out": dict(channels=5, dilations=[4, 16, 1], batchnorm=True, activation="ReLU", out_channels=3),
+    # A dilation beyond the default chunk: rendered in 4096-sample chunks (history-sized).
+    "long_dilation": dict(channels=2, dilations=[1, 2500], batchnorm=False, activation="Tanh"),
 }
 
 
@@ -86,6 +88,11 @@ def test_streaming_any_partition_matches_offline(name: str) -> None:
     offline = np.asarray(engine.render_offline_jit(arch, params, jnp.asarray(x)))
     streamed = stream(arch, params, x, sizes)
     np.testing.assert_allclose(streamed, offline, rtol=0, atol=1e-6)
+
+
+def test_chunks_cover_the_longest_dilation() -> None:
+    assert make("plain_tanh")[0].preferred_chunk() == 2048
+    assert make("long_dilation")[0].preferred_chunk() == 4096
 
 
 def test_shape_facts() -> None:

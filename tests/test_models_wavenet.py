@@ -205,6 +205,8 @@ CASES: dict[str, dict] = {
          "head": {"out_channels": 1, "kernel_size": 10, "bias": True, "head_dilation": 2}},
         head={"channels": 2, "out_channels": 1, "kernel_sizes": [8, 1], "activation": "ReLU"},
     )),
+    # A history (1500 x 2) longer than the default chunk: rendered in 4096-sample chunks.
+    "long_history_long_chunks": dict(config=two_arrays({"kernel_size": 3, "dilations": [1, 1500]})),
     "fast_tanh": dict(config=two_arrays({"gated": True}, {"activation": "Sigmoid"}), options=RenderOptions(fast_tanh=True)),
     "fast_tanh_secondary_and_post_head": dict(
         config=two_arrays({"gating_mode": "blended", "secondary_activation": "Tanh"},
@@ -420,6 +422,18 @@ def test_receptive_field_and_prewarm_count() -> None:
     assert case.cfg.receptive_field() == own
     assert case.arch.receptive_field() == own + cond - 1
     assert case.arch.prewarm_samples() == cond + own - 1  # Core: the condition's count replaces the leading 1
+
+
+def test_long_histories_get_long_chunks() -> None:
+    """The chunk covers the longest layer history (dilation x (kernel - 1)), as a power of two
+    from the fastest 1024 up to 2^18: start-up then costs linear, not quadratic, time in it."""
+    chunk = lambda first, second=None: Case(two_arrays(first, second)).arch.preferred_chunk()  # noqa: E731
+    assert chunk({"dilations": [1, 2]}) == 1024
+    assert chunk({"kernel_size": 3, "dilations": [1, 512]}) == 1024  # the standard WaveNet's longest: 1024
+    assert chunk({"kernel_size": 3, "dilations": [1, 1500]}) == 4096
+    assert chunk(None, {"head_size": _DROP, "head_bias": _DROP,
+                        "head": {"out_channels": 1, "kernel_size": 3, "bias": True, "head_dilation": 1000}}) == 2048
+    assert chunk({"dilations": [10**6]}) == 1 << 18
 
 
 def test_receptive_field_is_exact() -> None:

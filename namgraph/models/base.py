@@ -40,6 +40,24 @@ class RenderOptions:
     fast_tanh: bool = False
 
 
+MAX_CHUNK = 1 << 18
+"""Longest chunk :func:`chunk_for_history` picks: 256 k samples, a few MiB per channel."""
+
+
+def chunk_for_history(history: int, fastest: int) -> int:
+    """Chunk length for a convolutional step whose longest layer keeps ``history`` samples.
+
+    ``fastest`` (the measured-fastest, cache-sized chunk) while the history is no longer;
+    else the power of two at or above it, at most :data:`MAX_CHUNK`. Each step joins every
+    layer's history to the chunk, so with chunks much shorter than the history a render
+    (and Core's start-up, a receptive field of silence) costs history x steps: quadratic
+    in the dilation. Measured: one dilation of 2^21 took ~25 s to start up at 1024.
+    """
+    if history <= fastest:
+        return fastest
+    return min(1 << (history - 1).bit_length(), MAX_CHUNK)
+
+
 @dataclass(frozen=True)
 class Architecture(ABC):
     """Shape of one model; subclasses are frozen dataclasses (hashable, comparable, picklable)."""
@@ -108,6 +126,7 @@ class Architecture(ABC):
     def preferred_chunk(self) -> int:
         """Block length the offline render scans over (cache-sized blocks are fastest)."""
         return 2048
+
 
     def render_signal(self, params: Params, state: State, x: Array) -> Array:
         """Output of a whole signal ``x`` (in_channels, T) from ``state``, for the offline render.

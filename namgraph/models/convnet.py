@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from ..format.configs import ConvNetConfig
 from ..format.layout import TensorSpec, convnet_tensors
 from . import activations
-from .base import Architecture, Array, ConfigChannels, Params, RenderOptions, State
+from .base import Architecture, Array, ConfigChannels, Params, RenderOptions, State, chunk_for_history
 
 _HIGHEST = jax.lax.Precision.HIGHEST  # full float32 on every backend (no TF32 on GPUs)
 
@@ -54,6 +54,10 @@ class ConvNet(ConfigChannels, Architecture):
 
     def prewarm_samples(self) -> int:
         return 1 + sum(self.config.dilations)
+
+    def preferred_chunk(self) -> int:
+        """The default, or longer for a block whose history (its dilation) is longer."""
+        return chunk_for_history(max(self.config.dilations), super().preferred_chunk())
 
     def tensors(self) -> list[TensorSpec]:
         return convnet_tensors(self.config)
