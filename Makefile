@@ -24,6 +24,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## Speed benchmarks (not part of the tests).
+## Speed and memory benchmarks (not part of the tests): models, rigs, limits.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_models.py
+	$(BIN)/python benchmarks/bench_graph.py
+	$(BIN)/python benchmarks/bench_limits.py

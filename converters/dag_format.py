@@ -44,7 +44,8 @@ from namgraph.errors import (
     UnknownArchitectureError,
     UnsupportedVersionError,
 )
-from namgraph.format.document import Metadata, check_version, parse_document
+from namgraph import limits
+from namgraph.format.document import Metadata, check_version, parameter_count, parse_document, state_size
 from namgraph.format.jsonfile import atomic_write_bytes, describe_json, dumps_canonical, read_json, write_json
 from namgraph.format.validation_errors import join_path, translate
 from namgraph.graph.ir import NODE_ID_PATTERN, Graph
@@ -238,6 +239,8 @@ def document_to_graph(raw: Any, *, file: str | None = None, copy_raw: bool = Tru
     Raises a :class:`~namgraph.errors.NamGraphError` subclass with ``file`` and the JSON path.
     """
     try:
+        if copy_raw:
+            limits.check_json_depth(raw, file=file)  # before deepcopy, which recurses
         return _to_graph(copy.deepcopy(raw) if copy_raw else raw, file)
     except RecursionError:  # hostile nesting that the JSON parser still accepted
         raise NamFormatError("the document is nested too deeply to read (arrays or objects hundreds of levels deep)", file=file) from None
@@ -255,6 +258,7 @@ def _to_graph(raw: Any, file: str | None) -> Graph:
     for key, value in raw.items():
         if key not in _OWN_KEYS:
             _check_finite(value, key)
+    _check_counts(raw["config"])
     try:
         config = DagConfig.model_validate(raw["config"])
     except ValidationError as exc:
@@ -265,6 +269,7 @@ def _to_graph(raw: Any, file: str | None) -> Graph:
     for i, node in enumerate(config.nodes):
         _add_node(graph, node, raw["config"]["nodes"][i], f"config.nodes[{i}]", file)
         where[node.id] = i
+    _check_totals(graph, where)
     edge_paths: dict[tuple[str, str], str] = {}  # (from, to) -> the first such edge's path
     for j, edge in enumerate(config.edges):
         path = f"config.edges[{j}]"
@@ -391,11 +396,17 @@ def _add_node(graph: Graph, node: NodeObject, raw_node: dict[str, Any], path: st
     except NamGraphError as exc:
         raise exc.located(prefix=f"{path}.kind") from None
     config = _settings(node, cls, f"{path}.config")
+    channels = getattr(config, "channels", None)
+    if isinstance(channels, int):  # a rig's input of 2^31 channels is valid JSON and a valid graph
+        limits.check("audio_channels", channels, f"{cls.kind} node {node.id!r}: the number of channels",
+                     json_path=f"{path}.config.channels")
     model = None
     if cls is ModelNode:
         if node.model is None:
             raise NamFormatError(f"model node {node.id!r} needs \"model\": a complete .nam model object", json_path=path)
         model = _model(raw_node["model"], f"{path}.model", file)
+    elif cls.kind == "delay":
+        limits.check("receptive_field", config.samples, f"delay node {node.id!r}: the delay (samples)", json_path=f"{path}.config.samples")
     elif node.model is not None:
         raise NamFormatError(f"{node.kind} node {node.id!r} does not take a model; only model nodes do", json_path=f"{path}.model")
     graph._add_node(node.id, node.kind, config, model)
@@ -430,7 +441,38 @@ def _model(raw_model: dict[str, Any], path: str, file: str | None) -> Model:
             "(namgraph.chain/parallel inline graphs this way)",
             json_path=f"{path}.architecture",
         )
-    return model_from_document(parse_document(raw_model, json_path=path, file=file))
+    return model_from_document(parse_document(raw_model, json_path=path, file=file, depth=1))
+
+
+def _check_counts(config: dict[str, Any]) -> None:
+    """Node and edge counts, before pydantic or the graph touch them."""
+    nodes, edges = config.get("nodes"), config.get("edges")
+    if isinstance(nodes, list):
+        limits.check("nodes", len(nodes), "the number of nodes", json_path="config.nodes")
+    if isinstance(edges, list):
+        allowed = limits.EDGES_PER_NODE * limits.current().nodes
+        limits.check("nodes", len(edges), f"the number of edges (at most {limits.EDGES_PER_NODE} per allowed node)",
+                     json_path="config.edges", limit=allowed)
+
+
+def _check_totals(graph: Graph, where: dict[str, int]) -> None:
+    """The rig's history (each model's receptive field or start-up, whichever is longer, and
+    each delay), its weights and its models' streaming state, summed over nodes in file
+    order: the error names the node that goes over."""
+    history = weights = state = 0
+    for node_id, i in sorted(where.items(), key=lambda item: item[1]):
+        info = graph.node(node_id)
+        path = f"config.nodes[{i}]"
+        if info.model is not None:
+            arch = info.model.architecture
+            history += max(arch.receptive_field() - 1, arch.prewarm_samples())
+            weights += parameter_count(arch)
+            limits.check("parameters", weights, "the number of weights of the rig's models up to this node", json_path=path)
+            state += state_size(arch)
+            limits.check("state", state, "the streaming state (floats) of the rig's models up to this node", json_path=path)
+        elif info.kind == "delay":
+            history += info.config.samples
+        limits.check("receptive_field", history, "the history (samples) the rig's nodes up to this one keep", json_path=path)
 
 
 def _add_edge(graph: Graph, edge: EdgeObject, path: str) -> None:

@@ -26,6 +26,7 @@ import soundfile as sf
 
 from namgraph.audio import read_wav
 from namgraph.errors import AudioError, LimitError, OptionError, SampleRateMismatchError
+from namgraph.limits import MAX_IR_SAMPLES  # one constant: the receptive_field limit is 4x it
 
 if TYPE_CHECKING:
     from namgraph.graph.ir import Graph
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = ["read_ir", "MAX_IR_SAMPLES", "NORMALIZE_MODES"]
 
-MAX_IR_SAMPLES = 1 << 20  # ~22 s at 48 kHz: far beyond any cab or room IR; guards memory
 NORMALIZE_MODES = ("peak", "energy")
 IR_VERSION = "0.5.4"  # a Linear needs only classic keys: loadable by every Core that reads sample_rate and metadata
 SOXR_QUALITY = "VHQ"

@@ -2,15 +2,19 @@
 
 Writes are atomic: the audio goes to a temporary file beside the target, which replaces the
 target only once it is complete, so an interrupted or failed write never leaves a partial
-file and never damages the file that was there.
+file and never damages the file that was there. Long audio is read and written block by
+block (:func:`read_wav_blocks`, :func:`wav_writer`), never whole.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -29,6 +33,25 @@ def read_wav(path: str | PathLike[str]) -> tuple[np.ndarray, int]:
     header says (a truncated copy or download) is refused rather than silently shortened.
     """
     path = Path(path)
+    with _open_audio(path) as f:
+        data, rate = _read(f, path, -1), int(f.samplerate)
+    return np.ascontiguousarray(data.T), rate
+
+
+def read_wav_blocks(path: str | PathLike[str], frames: int) -> Iterator[np.ndarray]:
+    """The audio of :func:`read_wav` as consecutive float32 ``(channels, <= frames)`` blocks,
+    read from the file one at a time (never the whole signal in memory)."""
+    path = Path(path)
+    with _open_audio(path) as f:
+        while True:
+            block = _read(f, path, frames)
+            if not block.shape[0]:
+                return
+            yield np.ascontiguousarray(block.T)
+
+
+def _open_audio(path: Path) -> sf.SoundFile:
+    """The file opened for reading, after the checks libsndfile does not make."""
     if not path.exists():
         raise AudioError("audio file not found", file=path)
     if path.is_dir():
@@ -41,12 +64,20 @@ def read_wav(path: str | PathLike[str]) -> tuple[np.ndarray, int]:
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         _check_wav_complete(path)
     try:
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
+        opened = sf.SoundFile(path)
     except (sf.SoundFileError, RuntimeError, ValueError) as exc:
         raise AudioError(f"not a readable audio file ({_soundfile_reason(exc)})", file=path) from None
-    if data.ndim != 2 or data.shape[1] < 1:
+    if opened.channels < 1:
+        opened.close()
         raise AudioError("audio file has no channels", file=path)
-    return np.ascontiguousarray(data.T), int(rate)
+    return opened
+
+
+def _read(f: sf.SoundFile, path: Path, frames: int) -> np.ndarray:
+    try:
+        return f.read(frames, dtype="float32", always_2d=True)
+    except (sf.SoundFileError, RuntimeError, ValueError) as exc:
+        raise AudioError(f"not a readable audio file ({_soundfile_reason(exc)})", file=path) from None
 
 
 def _soundfile_reason(exc: Exception) -> str:
@@ -80,19 +111,28 @@ def check_output_path(
     path: str | PathLike[str],
     *,
     exist_ok: bool = True,
-    input_path: str | PathLike[str] | None = None,
+    inputs: Iterable[str | PathLike[str]] = (),
     overwrite_input: bool = False,
+    input_flag: str | None = None,
 ) -> Path:
-    """Refuse a destination that cannot or should not be written, before any work is done."""
+    """Refuse a destination that cannot or should not be written, before any work is done.
+
+    ``inputs``: the files the command reads. An output that is one of them (the same file,
+    through any symlink or hard link) is refused: only ``overwrite_input`` (a command's
+    explicit flag, which ``input_flag`` names in the error) allows it, and then the existing
+    file needs no ``exist_ok``.
+    """
     path = Path(path)
     if path.is_dir():
         raise OutputError("output path is a directory", file=path)
     parent = path.parent
     if not parent.is_dir():
         raise OutputError(f"output folder {str(parent)!r} does not exist", file=path)
-    if input_path is not None and _same_file(path, Path(input_path)):
+    same = next((Path(p) for p in inputs if _same_file(path, Path(p))), None)
+    if same is not None:
         if not overwrite_input:
-            raise OutputError("output would overwrite the input file; refusing (use --overwrite-input)", file=path)
+            how = f"use {input_flag} to replace it" if input_flag else "choose another output file"
+            raise OutputError(f"output would overwrite the input file {str(same)!r} (the same file); refusing ({how})", file=path)
     elif path.exists() and not exist_ok:
         raise OutputError("output file already exists; refusing to replace it (use --force)", file=path)
     return path
@@ -101,7 +141,7 @@ def check_output_path(
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
-    except OSError:
+    except OSError:  # one of them does not exist (yet)
         return a.resolve() == b.resolve()
 
 
@@ -111,23 +151,55 @@ def write_wav(
     sample_rate: int | float,
     *,
     exist_ok: bool = True,
-    input_path: str | PathLike[str] | None = None,
+    inputs: Iterable[str | PathLike[str]] = (),
     overwrite_input: bool = False,
+    input_flag: str | None = None,
 ) -> Path:
-    """Write ``audio`` (``(C, T)``, or ``(T,)`` for mono) as a 32-bit float WAV, atomically."""
-    path = check_output_path(path, exist_ok=exist_ok, input_path=input_path, overwrite_input=overwrite_input)
+    """Write ``audio`` (``(C, T)``, or ``(T,)`` for mono) as a 32-bit float WAV, atomically.
+
+    The keywords are :func:`check_output_path`'s.
+    """
+    path = Path(path)
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
         audio = audio[None, :]
     if audio.ndim != 2 or audio.shape[0] < 1:
         raise AudioError(f"audio to write must have shape (channels, frames), got {audio.shape}", file=path)
+    channels, frames = audio.shape
+    checks = dict(exist_ok=exist_ok, inputs=inputs, overwrite_input=overwrite_input, input_flag=input_flag)
+    with wav_writer(path, sample_rate, channels, frames, **checks) as write:
+        write(audio)
+    return path
+
+
+@contextmanager
+def wav_writer(
+    path: str | PathLike[str],
+    sample_rate: int | float,
+    channels: int,
+    frames: int,
+    **checks: Any,
+) -> Iterator[Callable[[np.ndarray], None]]:
+    """A 32-bit float WAV written block by block: yields ``write((channels, T) block)``.
+
+    All of it goes into one :func:`~namgraph.atomic.atomic_output`: the file appears, whole,
+    only when the ``with`` block ends cleanly; an exception (a refused block, Ctrl-C) leaves
+    the old file, or none, and nothing else. ``frames`` (the expected total) chooses RF64
+    over WAV for files past 4 GiB. ``checks`` are :func:`check_output_path`'s keywords.
+    """
+    path = check_output_path(path, **checks)
     rate = float(sample_rate)
     if not (np.isfinite(rate) and rate > 0 and rate == int(rate)):
         raise OutputError(f"a WAV file needs a positive whole sample rate, got {sample_rate!r}", file=path)
-    container = "RF64" if audio.nbytes > _WAV_LIMIT else "WAV"
+    container = "RF64" if channels * frames * 4 > _WAV_LIMIT else "WAV"
     try:
-        with atomic_output(path) as handle:
-            sf.write(handle, audio.T, int(rate), subtype="FLOAT", format=container)
+        with atomic_output(path) as handle, sf.SoundFile(
+            handle, "w", samplerate=int(rate), channels=channels, subtype="FLOAT", format=container
+        ) as f:
+
+            def write(block: np.ndarray) -> None:
+                f.write(np.asarray(block, dtype=np.float32).T)
+
+            yield write
     except sf.SoundFileError as exc:
         raise OutputError(f"cannot write audio file: {exc}", file=path) from None
-    return path

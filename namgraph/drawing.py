@@ -34,7 +34,10 @@ NAME_LIMIT = 40  # characters of a model's metadata name shown in its box
 DPI = 100
 # DejaVu Sans ships with matplotlib, so text is measured the same everywhere; SVG viewers
 # without it fall back to their own sans-serif.
-FIGURE_RC = {"svg.fonttype": "none", "svg.hashsalt": "namgraph", "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"]}
+# text.parse_math off: names come from files, and "$...$" in one must print as written, not
+# go to matplotlib's TeX parser (which raises on malformed input).
+FIGURE_RC = {"svg.fonttype": "none", "svg.hashsalt": "namgraph", "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"],
+             "text.parse_math": False}
 _METADATA: dict[str, dict[str, Any]] = {"svg": {"Date": None}, "png": {}}
 ID_FONT = 9.5
 DETAIL_FONT = 8.0

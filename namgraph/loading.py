@@ -10,9 +10,11 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping
+from contextlib import nullcontext
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+from . import limits as _limits
 from .errors import NamGraphError
 from .format.document import NamDocument, parse_document
 from .format.jsonfile import read_json, write_json
@@ -25,7 +27,12 @@ if TYPE_CHECKING:
 __all__ = ["load", "save_model", "model_from_document"]
 
 
-def load(source: str | PathLike[str] | Mapping[str, Any], *, migrate_legacy: bool = False) -> "Model | Graph":
+def load(
+    source: str | PathLike[str] | Mapping[str, Any],
+    *,
+    migrate_legacy: bool = False,
+    limits: "_limits.Limits | None" = None,
+) -> "Model | Graph":
     """Load a model from a ``.nam`` path, or from a parsed document (a dict; copied).
 
     A DAG file (``architecture: "DAG"``, a rig) gives a :class:`~namgraph.Graph`.
@@ -35,10 +42,20 @@ def load(source: str | PathLike[str] | Mapping[str, Any], *, migrate_legacy: boo
     ``migrate_legacy=True`` migrates a legacy experimental Sequential (trainer PR #596) to
     the canonical form in memory (``converters.legacy.migrate_legacy``) instead of rejecting it.
 
+    ``limits`` (a :class:`namgraph.limits.Limits`) replaces the limits in effect for this
+    call (see :mod:`namgraph.limits`); a file asking for more is refused with a
+    :class:`~namgraph.errors.LimitError` before anything of that size is allocated.
+
     Raises a :class:`namgraph.errors.NamGraphError` subclass naming the file and the JSON
     path of the problem.
     """
+    with _limits.override(limits) if limits is not None else nullcontext():
+        return _load(source, migrate_legacy)
+
+
+def _load(source: str | PathLike[str] | Mapping[str, Any], migrate_legacy: bool) -> "Model | Graph":
     if isinstance(source, Mapping):
+        _limits.check_json_depth(source)  # before deepcopy, which recurses
         raw = copy.deepcopy(dict(source))
         if raw.get("architecture") == "DAG":
             return _dag(raw, None)

@@ -10,21 +10,26 @@
 Concatenated, the outputs equal ``namgraph.render(obj, audio)`` for any partition of the
 audio into blocks: both are the same architecture ``step`` from the same start-up state.
 
-Why flat arrays: a jitted call costs about 0.35–1.5 µs per pytree leaf passed in and out,
-which matters at 32–64-sample blocks (a standard WaveNet passes ~50 leaves of params and
-state; a rig, the sum of its nodes'). By default ``s.params`` is the *prepared* params
-(what ``step`` consumes, see ``Architecture.prepare``) packed into one float32 vector and
-the state is one float32 vector, so a call passes three arrays; ``packed=False`` passes the
-pytrees instead (measured: packing clearly wins for small models and rigs of small nodes,
-and is about even for a standard WaveNet, whose own per-block work dominates).
-``s.pack(params)`` turns a params pytree (e.g. after fitting) into what ``step`` takes. The
-jitted step is cached per (architecture, layout), so every stream of the same shape shares
-one compile per block size.
+``s.params`` is the *prepared* params (what ``step`` consumes, see
+``Architecture.prepare``: prepared once here, not per call) and the state is the
+architecture's own state pytree; ``s.pack(params)`` turns a params pytree (e.g. after
+fitting) into what ``step`` takes. ``packed=True`` passes both as one float32 vector each
+instead. Why pytrees by default, measured on the project's 2-core CPU (jaxlib 0.10): a
+jitted call costs about 0.7 µs of dispatch per leaf, but unpacking flat vectors inside the
+step adds a slice per leaf that XLA's CPU runtime schedules as independent work at the
+start of the program, and its thread pool then spends more time handing work between
+threads than the fewer leaves save: the standard WaveNet streams 1.3-1.8x faster at 32-256
+sample blocks as pytrees (about even at 4096), and rigs with WaveNets likewise. Flat
+vectors win only where a step does almost nothing (a chain of gains: ~13 against ~19 µs a
+block, both hundreds of times real time). A block longer than the architecture's
+``preferred_chunk()`` is scanned in chunks of it, as the offline render is. The jitted
+step is cached per (architecture, layout), so every stream of the same shape shares one
+compile per block size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from math import prod
@@ -34,8 +39,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .engine import start_state
-from .errors import OptionError
+from .engine import process, start_state
+from .errors import AudioError, OptionError
 from .models.base import Architecture, Array, Params
 from .rendering import _as_batch, _as_model, _check_finite, _model_name, render_options, to_float32
 
@@ -83,12 +88,14 @@ def _pack(layout: FlatLayout | None, tree: Any) -> Any:
 
 
 def _block_step(arch: Architecture, params_layout: FlatLayout | None, state_layout: FlatLayout | None, params: Any, state: Any, x: Array) -> tuple[Any, Array]:
+    """One block through ``arch.step``; a block longer than the architecture's preferred
+    chunk is scanned in chunks of it, as the offline render is (cache-sized chunks are faster)."""
     mono = x.ndim == 1
     block = x[None] if mono else x
     if block.shape[-1] == 0:
         y = jnp.zeros((arch.out_channels, 0), jnp.float32)
     else:
-        new_state, y = arch.step(_unpack(params_layout, params), _unpack(state_layout, state), block.astype(jnp.float32))
+        new_state, y = process(arch, _unpack(params_layout, params), _unpack(state_layout, state), block.astype(jnp.float32))
         state = _pack(state_layout, new_state)
     return state, y[0] if mono and arch.out_channels == 1 else y
 
@@ -123,13 +130,14 @@ def _prepare(arch: Architecture, params: Params) -> Params:
 class Stream:
     """Block-by-block rendering of a model or graph (see the module docstring).
 
-    ``batch=B`` streams ``B`` independent signals at once: state ``(B, n)`` and blocks
-    ``(B, C, T)``, sharing the params. ``size``/``fast_tanh`` are ``namgraph.render``'s;
-    ``packed`` chooses flat vectors (default) or pytrees for params and state.
+    ``batch=B`` streams ``B`` independent signals at once: every state leaf gains a leading
+    axis ``B`` and blocks are ``(B, C, T)``, sharing the params. ``size``/``fast_tanh`` are
+    ``namgraph.render``'s; ``packed=True`` passes params and state as one float32 vector
+    each (state ``(n,)``, ``(B, n)`` when batched) instead of pytrees (the default).
     """
 
     def __init__(
-        self, obj: Any, *, size: float | None = None, fast_tanh: bool = False, batch: int | None = None, packed: bool = True
+        self, obj: Any, *, size: float | None = None, fast_tanh: bool = False, batch: int | None = None, packed: bool = False
     ) -> None:
         options = render_options(size, fast_tanh)
         model = _as_model(obj)
@@ -146,7 +154,7 @@ class Stream:
         self._state_layout = FlatLayout.of(jax.eval_shape(self.architecture.initial_state, model.params)) if self.packed else None
         self.params: Any = _pack(self._params_layout, prepared)
         self._step = compiled_step(self.architecture, self._params_layout, self._state_layout, self.batch is not None)
-        self._state: Array | None = None
+        self._state: Any = None
 
     @property
     def in_channels(self) -> int:
@@ -156,12 +164,14 @@ class Stream:
     def out_channels(self) -> int:
         return self.architecture.out_channels
 
-    def pack(self, params: Params) -> Array:
-        """A params pytree (the model's or graph's own form) as the flat prepared vector ``step`` takes."""
+    def pack(self, params: Params) -> Any:
+        """A params pytree (the model's or graph's own form) as the prepared params ``step`` takes
+        (one flat vector when ``packed``)."""
         return _pack(self._params_layout, _prepare(self.architecture, params))
 
-    def init_state(self, params: Params | None = None) -> Array:
-        """The state after start-up (prewarm on silence), as one float32 vector (``(B, n)`` when batched).
+    def init_state(self, params: Params | None = None) -> Any:
+        """The state after start-up (prewarm on silence): the architecture's state pytree, or one
+        float32 vector when ``packed`` (a leading axis ``B`` on every leaf when batched).
 
         ``params``: the params pytree to start from (default: the model's own); an LSTM's
         stored initial state lives in its params, so fitted params start from their own.
@@ -194,35 +204,70 @@ class Stream:
         return np.asarray(y)
 
 
+def render_blocks(obj: Any, blocks: Iterable[Any], *, size: float | None = None, fast_tanh: bool = False) -> Iterator[np.ndarray]:
+    """Render consecutive blocks of one signal with the state carried between them, yielding
+    each output block as soon as it is computed.
+
+    Blocks are in any layout ``namgraph.render`` takes (1-D, ``(C, T)``, ``(B, C, T)``), all
+    with the leading shape of the first, and any number of frames each. Concatenated, the
+    outputs equal ``namgraph.render`` of the concatenated input (up to float32 rounding), so
+    a signal of any length renders holding one block at a time: the command line feeds the
+    blocks of a wav file here and writes each output block out before reading the next.
+    """
+    model = _as_model(obj)
+    options = render_options(size, fast_tanh)
+    arch = model.architecture.configure(options)
+    name = _model_name(model)
+    lead: tuple[int, ...] | None = None
+    stream: Stream | None = None
+    state: Any = None
+    offset = 0
+    for block in blocks:
+        x = to_float32(block)
+        batch, restore = _as_batch(x, arch, name)
+        if lead is None:
+            lead = x.shape[:-1]
+        elif x.shape[:-1] != lead:
+            raise AudioError(f"every block must have the leading shape {lead} of the first (channels, batch), got {x.shape}")
+        _check_finite(x, offset)
+        b, _, t = batch.shape
+        if b == 0 or t == 0:
+            yield restore(np.zeros((b, arch.out_channels, t), np.float32))
+            continue
+        if stream is None:
+            stream = Stream(model, size=size, fast_tanh=fast_tanh, batch=None if b == 1 else b)
+            state = stream.init_state()
+        state, y = stream.step(stream.params, state, batch[0] if b == 1 else batch)
+        y = np.asarray(y)
+        yield restore(y[None] if b == 1 else y)
+        offset += t
+
+
 def render_streaming(
     obj: Any, audio: Any, block: int, *, size: float | None = None, fast_tanh: bool = False, progress: Callable[[int], Any] | None = None
 ) -> np.ndarray:
     """``namgraph.render`` computed in streaming blocks of ``block`` samples (same layouts, same audio).
 
-    ``progress(n)`` is called after each block with the number of samples it advanced (a progress bar's ``update``)."""
+    ``progress(n)`` is called after each block with the number of samples it advanced (a
+    progress bar's ``update``). The output is filled in place, block by block: no second
+    copy of the whole signal is made (this is how ``namgraph.render`` renders audio over
+    the ``render_samples`` limit).
+    """
     if isinstance(block, bool) or not isinstance(block, int | np.integer) or block < 1:
         raise OptionError(f"block must be a positive number of samples, got {block!r}")
-    model = _as_model(obj)
     x = to_float32(audio)
-    options = render_options(size, fast_tanh)
-    arch = model.architecture.configure(options)
-    batch, restore = _as_batch(x, arch, _model_name(model))
-    _check_finite(x)
-    b, _, t = batch.shape
-    if b == 0 or t == 0:
-        return restore(np.zeros((b, arch.out_channels, t), np.float32))
-    stream = Stream(model, size=size, fast_tanh=fast_tanh, batch=None if b == 1 else b)
-    step = stream.step
-    state = stream.init_state()
-    run = batch[0] if b == 1 else batch
-    pieces = []
-    for start in range(0, t, block):
-        state, y = step(stream.params, state, run[..., start : start + block])
-        pieces.append(np.asarray(y))
-        if progress is not None:
-            progress(min(block, t - start))
-    out = np.concatenate(pieces, axis=-1)
-    return restore(out[None] if b == 1 else out)
+    t = x.shape[-1] if x.ndim else 0
+    starts = range(0, t, block) if t else range(1)
+    pieces = (x[..., s : s + block] for s in starts) if x.ndim else iter([x])  # 0-d: render_blocks says why not
+    out: np.ndarray | None = None
+    for start, y in zip(starts, render_blocks(obj, pieces, size=size, fast_tanh=fast_tanh)):
+        if out is None:
+            out = np.empty((*y.shape[:-1], t), np.float32)
+        out[..., start : start + y.shape[-1]] = y
+        if progress is not None and y.shape[-1]:
+            progress(y.shape[-1])
+    assert out is not None  # render_blocks yields once per block, and there is at least one
+    return out
 
 
-__all__ = ["FlatLayout", "Stream", "render_streaming"]
+__all__ = ["FlatLayout", "Stream", "render_blocks", "render_streaming"]

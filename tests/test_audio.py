@@ -89,11 +89,10 @@ def test_failed_write_leaves_existing_file_untouched(tmp_path: Path, monkeypatch
     target = tmp_path / "out.wav"
     target.write_bytes(b"precious")
 
-    def explode(file, data, *args, **kwargs):
-        file.write(b"RIFF partial")  # something reached the temp file before the failure
+    def explode(self, data, *args, **kwargs):  # the header already reached the temp file
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(audio_mod.sf, "write", explode)
+    monkeypatch.setattr(audio_mod.sf.SoundFile, "write", explode)
     with pytest.raises(OutputError, match="No space left") as info:
         write_wav(target, np.zeros((1, 10), np.float32), 48000)
     assert str(target) in str(info.value)
@@ -115,7 +114,7 @@ def test_interrupted_write_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(audio_mod.sf, "write", interrupt)
+    monkeypatch.setattr(audio_mod.sf.SoundFile, "write", interrupt)
     with pytest.raises(KeyboardInterrupt):
         write_wav(tmp_path / "out.wav", np.zeros((1, 10), np.float32), 48000)
     assert list(tmp_path.iterdir()) == []
@@ -127,9 +126,9 @@ def test_output_checks(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="already exists"):
         write_wav(existing, np.ones((1, 4), np.float32), 48000, exist_ok=False)
     with pytest.raises(OutputError, match="overwrite the input"):
-        write_wav(existing, np.ones((1, 4), np.float32), 48000, input_path=tmp_path / "." / "x.wav")
+        write_wav(existing, np.ones((1, 4), np.float32), 48000, inputs=[tmp_path / "." / "x.wav"])
     np.testing.assert_array_equal(read_wav(existing)[0], np.zeros((1, 4), np.float32))
-    write_wav(existing, np.ones((1, 4), np.float32), 48000, input_path=existing, overwrite_input=True)
+    write_wav(existing, np.ones((1, 4), np.float32), 48000, inputs=[existing], overwrite_input=True)
     np.testing.assert_array_equal(read_wav(existing)[0], np.ones((1, 4), np.float32))
     with pytest.raises(OutputError, match="does not exist"):
         check_output_path(tmp_path / "no" / "such" / "out.wav")

@@ -240,7 +240,7 @@ def test_convert_migrates_a_legacy_sequential_only_when_asked(tmp_path: Path) ->
 
 def test_convert_error_exits(tmp_path: Path) -> None:
     amp = nam_docs.write(tmp_path, amp_doc(), "amp.nam")
-    assert_error(invoke("convert", amp, amp, "--force"), "IN itself")
+    assert_error(invoke("convert", amp, amp, "--force"), "overwrite the input", "choose another output")
     (tmp_path / "out.nam").write_text("keep")
     assert_error(invoke("convert", amp, tmp_path / "out.nam"), "already exists")
     assert (tmp_path / "out.nam").read_text() == "keep"

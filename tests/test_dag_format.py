@@ -38,6 +38,7 @@ from namgraph.errors import (
     GraphChannelError,
     GraphError,
     GraphSampleRateError,
+    LimitError,
     NamFormatError,
     NamGraphError,
     NodeConfigError,
@@ -573,13 +574,13 @@ def test_unknown_keys_are_named_with_the_allowed_ones() -> None:
         assert info.value.message == message
 
 
-def test_hostile_nesting_is_a_format_error() -> None:
+def test_hostile_nesting_is_a_limit_error() -> None:
     doc = base_doc()
     deep: list = []
     for _ in range(2000):
         deep = [deep]
     doc["metadata"] = {"deep": deep}
-    with pytest.raises(NamFormatError, match="nested too deeply") as info:
+    with pytest.raises(LimitError, match="json_depth") as info:
         document_to_graph(doc, file="rig.nam")
     assert info.value.file == "rig.nam"
 

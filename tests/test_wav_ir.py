@@ -357,7 +357,7 @@ def test_cli_refuses_and_reports(tmp_path: Path) -> None:
     assert result.exit_code == 1 and result.stderr.startswith("error: ") and "--resample" in result.stderr
     assert str(wav) in result.stderr and not (tmp_path / "x.nam").exists()
     result = invoke("ir", wav, "-o", wav, "--force")
-    assert result.exit_code == 1 and "overwrite the IR" in result.stderr
+    assert result.exit_code == 1 and "overwrite the input" in result.stderr
     assert invoke("ir", wav, "--normalize", "loud").exit_code == 2  # click's own usage error
 
 

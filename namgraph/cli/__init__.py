@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from ..errors import NamGraphError
+from ..limits import names as limit_names
 from .chain import chain_command
 from .convert import convert_command
 from .draw import draw_command
@@ -51,7 +52,7 @@ def _version() -> str:
 @click.version_option(_version(), "--version", prog_name="namgraph")
 @click.option("--limit", "limit_texts", multiple=True, metavar="NAME=VALUE",
               help="Change a resource limit for this run (repeatable), e.g. --limit receptive_field=16777216. "
-                   "Limits: file_bytes, json_depth, container_depth, receptive_field, nodes, parameters, render_samples.")
+                   f"Limits: {', '.join(limit_names())}.")
 @click.pass_context
 def cli(ctx: click.Context, limit_texts: tuple[str, ...]) -> None:
     """Neural Amp Modeler (.nam) models and rigs, rendered sample-exact with NeuralAmpModelerCore."""

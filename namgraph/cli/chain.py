@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..errors import CalibrationWarning, NotRaisableError, OutputError, SampleRateMismatchError
+from ..errors import CalibrationWarning, NotRaisableError, SampleRateMismatchError
 
 FORMS = ("sequential", "auto", "dag")
 
@@ -46,15 +46,12 @@ def chain_command(parts: tuple[Path, ...], output_path: Path, calibrate: bool, r
       namgraph chain drive.nam amp.nam cab.wav -o rig.nam
       namgraph chain amp.nam cab_44k.wav -o rig.nam --resample
     """
-    from ..audio import _same_file, check_output_path
+    from ..audio import check_output_path
     from ..graph import chain
     from ..saving import save
     from .info import summary
 
-    check_output_path(output_path, exist_ok=force)
-    for part in parts:
-        if _same_file(part, output_path):
-            raise OutputError(f"the output would overwrite the part {part}; choose another -o", file=output_path)
+    check_output_path(output_path, exist_ok=force, inputs=parts)
     loaded = load_parts(parts, resample=resample)
     if form == "sequential":
         _refuse_stereo_irs(parts, loaded)

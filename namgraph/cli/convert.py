@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import OptionError, OutputError
+from ..errors import OptionError
 from ..saving import FORMS
 
 
@@ -42,15 +42,12 @@ def convert_command(input_path: Path, output_path: Path, form: str, migrate_lega
     """
     from ..audio import check_output_path
     from ..converters.lowering import is_sequential, to_dag
-    from ..audio import _same_file
     from ..loading import load
     from ..model import Model
     from ..saving import save
     from .info import summary
 
-    if _same_file(input_path, output_path):
-        raise OutputError("OUT is IN itself; write to another file", file=output_path)
-    check_output_path(output_path, exist_ok=force)
+    check_output_path(output_path, exist_ok=force, inputs=[input_path])
     obj = load(input_path, migrate_legacy=migrate_legacy)
     source = summary(obj)
     if flatten:

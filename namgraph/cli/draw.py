@@ -32,7 +32,7 @@ def draw_command(rig_path: Path, output_path: Path | None, fmt: str | None, forc
 
     fmt = _format(fmt, output_path)
     if output_path is not None:
-        check_output_path(output_path, exist_ok=force)
+        check_output_path(output_path, exist_ok=force, inputs=[rig_path])
     from .. import drawing
 
     if fmt in ("svg", "png"):

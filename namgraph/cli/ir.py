@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -46,9 +45,7 @@ def ir_command(
     from ..loading import save_model
 
     output_path = wav_path.with_suffix(".nam") if output_path is None else output_path
-    check_output_path(output_path, exist_ok=force)
-    if output_path.exists() and wav_path.exists() and os.path.samefile(output_path, wav_path):
-        raise OutputError("output would overwrite the IR wav itself; choose another -o", file=output_path)
+    check_output_path(output_path, exist_ok=force, inputs=[wav_path])
     result = read_ir(wav_path, sample_rate=sample_rate, resample=resample, trim_db=trim_db, normalize=normalize, max_taps=max_taps)
     if hasattr(result, "architecture"):
         save_model(result, output_path)

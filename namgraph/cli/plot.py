@@ -26,7 +26,7 @@ def plot_command(input_path: Path, output_path: Path, picture_path: Path, force:
     from ..plotting import plot_render
 
     picture_format(picture_path)
-    check_output_path(picture_path, exist_ok=force)
+    check_output_path(picture_path, exist_ok=force, inputs=[input_path, output_path])
     before, rate_in = read_wav(input_path)
     after, rate_out = read_wav(output_path)
     if rate_in != rate_out:

@@ -2,8 +2,13 @@
 
 A folder is rendered in batches: files of equal length and channel count go through one
 batched ``namgraph.render`` call (one compile, one vectorised pass). ``--block`` renders in
-streaming blocks with carried state instead (the same audio), and the progress bar then
-moves per block. Outputs above full scale get a warning on stderr that says by how much.
+streaming blocks with carried state instead (the same audio), and so does a file over the
+``render_samples`` limit (``namgraph.limits``): such a file is read, rendered and written
+block by block, never whole in memory, into one atomic output. Outputs above full scale
+get a warning on stderr that says by how much.
+
+The output never replaces an existing file without ``--force``, its own input without
+``--overwrite-input``, or the rig file at all.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from ..errors import AudioError, NamGraphError, OutputError, SampleRateMismatchE
 from ..models.base import Architecture, RenderOptions
 
 BATCH_SAMPLES = 1 << 23  # samples (items x channels x frames) per batched render call: ~32 MB in, as much out
+OVERWRITE_INPUT = "--overwrite-input"
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class Job:
 )
 @click.option("--gain", "gain_db", type=float, default=0.0, metavar="DB", help="Output level change in dB, applied after the rig (e.g. -6 to avoid clipping).")
 @click.option("--force", is_flag=True, help="Replace output files that exist.")
-@click.option("--overwrite-input", is_flag=True, help="Allow an output to be its input file itself.")
+@click.option(OVERWRITE_INPUT, "overwrite_input", is_flag=True, help="Allow an output to be its own input wav (rendered in place, atomically).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (warnings and errors still go to stderr).")
 def render_command(
     model_path: Path,
@@ -69,9 +75,10 @@ def render_command(
     or rig file, or a .wav impulse response.
 
     The render starts as Core's does after Reset (the rig prewarmed on silence). A mono
-    model on a multi-channel file processes each channel on its own (dual mono).
+    model on a multi-channel file processes each channel on its own (dual mono). A file
+    longer than the render_samples limit (see namgraph --limit) is read, rendered and
+    written block by block. OUT never replaces IN unless --overwrite-input, nor RIG.
     """
-    from ..audio import check_output_path
     from ..rendering import render_options
 
     options = render_options(size, fast_tanh)
@@ -79,9 +86,9 @@ def render_command(
         raise click.BadParameter(f"must be a finite number of dB, got {gain_db}", param_hint="--gain")
     folder = input_path.is_dir()
     if folder:
-        jobs = _folder_jobs(input_path, output_path, force=force, overwrite_input=overwrite_input)
+        jobs = _folder_jobs(input_path, output_path, model_path, force=force, overwrite_input=overwrite_input)
     else:
-        check_output_path(output_path, exist_ok=force, input_path=input_path, overwrite_input=overwrite_input)
+        _check_target(output_path, input_path, model_path, force=force, overwrite_input=overwrite_input)
     rig, runnable = _load(model_path)
     if not folder:
         jobs = [_probe(input_path, output_path)]
@@ -90,8 +97,9 @@ def render_command(
     if folder:
         output_path.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    with _progress(jobs, block, quiet) as bar:
-        peaks, batches = _render_jobs(runnable, jobs, options, block, gain_db, bar, force=force, overwrite_input=overwrite_input)
+    with _progress(jobs, quiet) as bar:
+        done = _render_jobs(runnable, jobs, options, block, gain_db, bar, checks=(force, overwrite_input))
+    peaks = done.peaks
     wall = time.perf_counter() - start
     for job, peak in zip(jobs, peaks):
         warning = clip_warning(job.target, peak, gain_db)
@@ -101,11 +109,13 @@ def render_command(
         return
     arch = runnable.architecture.configure(options)
     if folder:
-        summary = _folder_summary(input_path, output_path, jobs, batches, model_path, rig, arch, runnable.sample_rate, peaks, wall)
+        summary = _folder_summary(input_path, output_path, jobs, done.calls, model_path, rig, arch, runnable.sample_rate, peaks, wall)
     else:
         summary = _summary(jobs[0], model_path, rig, arch, runnable.sample_rate, peaks[0], wall)
     if block is not None:
         summary += f" in streaming blocks of {block} samples"
+    elif done.streamed:
+        summary += f"; {done.streamed} file(s) over the render_samples limit rendered block by block"
     click.echo(summary)
 
 
@@ -121,10 +131,17 @@ def _load(model_path: Path) -> tuple[Any, Any]:
     return rig, rig.compile() if isinstance(rig, Graph) else rig
 
 
-def _folder_jobs(input_dir: Path, output_dir: Path, *, force: bool, overwrite_input: bool) -> list[Job]:
-    """Every .wav of the input folder (sorted by name) and its output, all checked before anything renders."""
+def _check_target(target: Path, source: Path, model_path: Path, *, force: bool, overwrite_input: bool) -> None:
+    """An output may replace an existing file only with --force, its own input only with
+    --overwrite-input, and the rig (a .nam, or a .wav IR) never."""
     from ..audio import check_output_path
 
+    check_output_path(target, inputs=[model_path])
+    check_output_path(target, exist_ok=force, inputs=[source], overwrite_input=overwrite_input, input_flag=OVERWRITE_INPUT)
+
+
+def _folder_jobs(input_dir: Path, output_dir: Path, model_path: Path, *, force: bool, overwrite_input: bool) -> list[Job]:
+    """Every .wav of the input folder (sorted by name) and its output, all checked before anything renders."""
     sources = sorted((p for p in input_dir.iterdir() if p.is_file() and p.suffix.lower() == ".wav"), key=lambda p: p.name)
     if not sources:
         raise AudioError("the input folder has no .wav files", file=input_dir)
@@ -136,7 +153,7 @@ def _folder_jobs(input_dir: Path, output_dir: Path, *, force: bool, overwrite_in
     for source in sources:
         target = output_dir / source.name
         if output_dir.is_dir():
-            check_output_path(target, exist_ok=force, input_path=source, overwrite_input=overwrite_input)
+            _check_target(target, source, model_path, force=force, overwrite_input=overwrite_input)
         jobs.append(_probe(source, target))
     return jobs
 
@@ -177,43 +194,98 @@ def batches(jobs: list[Job], limit: int = BATCH_SAMPLES) -> list[list[int]]:
 # ----------------------------------------------------------------------------- rendering
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """What :func:`_render_jobs` did: each output's peak, the batched render calls, and how
+    many files went block by block for being over the ``render_samples`` limit."""
+
+    peaks: list[float]
+    calls: int
+    streamed: int
+
+
 def _render_jobs(
-    runnable: Any, jobs: list[Job], options: RenderOptions, block: int | None, gain_db: float, bar: Any, *, force: bool, overwrite_input: bool
-) -> tuple[list[float], int]:
-    """Render and write every job; returns each output's peak and the number of render calls."""
+    runnable: Any, jobs: list[Job], options: RenderOptions, block: int | None, gain_db: float, bar: Any, *, checks: tuple[bool, bool]
+) -> Rendered:
+    """Render and write every job. The outputs were checked before; they are checked again as
+    they are written (``checks``: ``--force``, ``--overwrite-input``).
+
+    With ``--block``, and for a file over the ``render_samples`` limit, the file streams from
+    disk to disk in blocks; the other files go in batched whole-file renders.
+    """
+    from ..limits import current
+    from ..rendering import block_frames
+
+    arch = runnable.architecture.configure(options)
+    chunk = arch.preferred_chunk()
+    frames = {i: block or block_frames(max(job.channels, _out_channels(arch, job)), job.frames, chunk) for i, job in enumerate(jobs)}
+    whole = [i for i in frames if frames[i] is None]
+    peaks = [0.0] * len(jobs)
+    groups = [[whole[k] for k in group] for group in batches([jobs[i] for i in whole], min(BATCH_SAMPLES, current().render_samples))]
+    for group in groups:
+        for i, peak in zip(group, _render_whole(runnable, [jobs[i] for i in group], options, gain_db, checks)):
+            peaks[i] = peak
+        bar.update(sum(jobs[i].frames for i in group))
+    streamed = [i for i in frames if frames[i] is not None]
+    for i in streamed:
+        peaks[i] = _render_streamed(runnable, jobs[i], arch, options, frames[i], gain_db, bar, checks)
+    return Rendered(peaks, len(groups), 0 if block else len(streamed))
+
+
+def _render_whole(runnable: Any, jobs: list[Job], options: RenderOptions, gain_db: float, checks: tuple[bool, bool]) -> list[float]:
+    """Files of equal shape in one batched ``namgraph.render`` call; returns their peaks."""
+    from .. import rendering
     from ..audio import read_wav, write_wav
 
-    peaks = [0.0] * len(jobs)
-    groups = batches(jobs)
-    for group in groups:
-        audio = np.stack([read_wav(jobs[i].source)[0] for i in group])
+    audio = np.stack([read_wav(job.source)[0] for job in jobs])
+    try:
+        out = rendering.render(runnable, audio, size=options.size, fast_tanh=options.fast_tanh)
+    except NamGraphError as exc:
+        raise exc.located(file=jobs[0].source) from None
+    finished = [_finish(y, gain_db, job) for y, job in zip(out, jobs)]  # every item checked before any is written
+    for job, (y, _) in zip(jobs, finished):
+        write_wav(job.target, y, job.rate, **_write_checks(job, checks))
+    return [peak for _, peak in finished]
+
+
+def _render_streamed(
+    runnable: Any, job: Job, arch: Architecture, options: RenderOptions, frames: int, gain_db: float, bar: Any, checks: tuple[bool, bool]
+) -> float:
+    """One file read, rendered and written ``frames`` at a time into one atomic output; returns its peak."""
+    from ..audio import read_wav_blocks, wav_writer
+    from ..streaming import render_blocks
+
+    peak = 0.0
+    with wav_writer(job.target, job.rate, _out_channels(arch, job), job.frames, **_write_checks(job, checks)) as write:
         try:
-            out = _render(runnable, audio, options, block, bar, len(group))
+            for y in render_blocks(runnable, read_wav_blocks(job.source, frames), size=options.size, fast_tanh=options.fast_tanh):
+                y, block_peak = _finish(y, gain_db, job)
+                write(y)
+                peak = max(peak, block_peak)
+                bar.update(y.shape[-1])
         except NamGraphError as exc:
-            raise exc.located(file=jobs[group[0]].source) from None
-        if gain_db:
-            out = (out.astype(np.float64) * 10.0 ** (gain_db / 20.0)).astype(np.float32)
-        for i, y in zip(group, out):
-            bad = int(np.count_nonzero(~np.isfinite(y)))
-            if bad:
-                raise AudioError(f"the rig produced {bad} non-finite output sample(s) for {jobs[i].source}; nothing was written for it", file=jobs[i].target)
-        for i, y in zip(group, out):
-            write_wav(jobs[i].target, y, jobs[i].rate, exist_ok=force, input_path=jobs[i].source, overwrite_input=overwrite_input)
-            peaks[i] = float(np.max(np.abs(y))) if y.size else 0.0
-        if block is None:
-            bar.update(len(group))
-    return peaks, len(groups)
+            raise exc.located(file=job.source) from None
+    return peak
 
 
-def _render(runnable: Any, audio: np.ndarray, options: RenderOptions, block: int | None, bar: Any, items: int) -> np.ndarray:
-    """``(B, C, T)`` in, ``(B, C_out, T)`` out: one batched render, or streamed in blocks."""
-    from .. import rendering
+def _finish(y: np.ndarray, gain_db: float, job: Job) -> tuple[np.ndarray, float]:
+    """Rendered audio with ``--gain`` applied, and its peak; non-finite output is an error (nothing is written for the file)."""
+    if gain_db:
+        y = (y.astype(np.float64) * 10.0 ** (gain_db / 20.0)).astype(np.float32)
+    bad = int(np.count_nonzero(~np.isfinite(y)))
+    if bad:
+        raise AudioError(f"the rig produced {bad} non-finite output sample(s) for {job.source}; nothing was written for it", file=job.target)
+    return y, float(np.max(np.abs(y))) if y.size else 0.0
 
-    if block is None:
-        return rendering.render(runnable, audio, size=options.size, fast_tanh=options.fast_tanh)
-    from ..streaming import render_streaming
 
-    return render_streaming(runnable, audio, block, size=options.size, fast_tanh=options.fast_tanh, progress=lambda n: bar.update(n * items))
+def _write_checks(job: Job, checks: tuple[bool, bool]) -> dict[str, Any]:
+    force, overwrite_input = checks
+    return {"exist_ok": force, "inputs": [job.source], "overwrite_input": overwrite_input, "input_flag": OVERWRITE_INPUT}
+
+
+def _out_channels(arch: Architecture, job: Job) -> int:
+    """Channels of the output: the model's, or the file's when a mono model runs dual mono."""
+    return arch.out_channels if arch.in_channels == job.channels else job.channels
 
 
 class _NoBar:
@@ -234,14 +306,12 @@ def progress_enabled(quiet: bool, stream: Any = None) -> bool:
     return not quiet and bool(isatty and isatty())
 
 
-def _progress(jobs: list[Job], block: int | None, quiet: bool) -> Any:
-    """Over files, or over samples when rendering in streaming blocks."""
+def _progress(jobs: list[Job], quiet: bool) -> Any:
+    """Over samples (frames): per batched call, or per block for a file rendered in blocks."""
     if not progress_enabled(quiet):
         return _NoBar()
     from tqdm import tqdm
 
-    if block is None:
-        return tqdm(total=len(jobs), unit="file", desc="render", file=sys.stderr, leave=False)
     return tqdm(total=sum(j.frames for j in jobs), unit="sample", unit_scale=True, desc="render", file=sys.stderr, leave=False)
 
 
@@ -266,7 +336,7 @@ def _summary(job: Job, model_path: Path, rig: Any, arch: Architecture, model_rat
     lines = [
         f"in:    {job.source}: {job.channels} ch, {job.frames} samples ({seconds:.3f} s) at {job.rate} Hz",
         _model_line(model_path, rig, arch, model_rate, job.channels, job.rate),
-        f"out:   {job.target}: {arch.out_channels if arch.in_channels == job.channels else job.channels} ch, 32-bit float, peak {_db(peak)}",
+        f"out:   {job.target}: {_out_channels(arch, job)} ch, 32-bit float, peak {_db(peak)}",
         f"time:  {wall:.2f} s ({_rtf(wall, seconds)}, including compilation)",
     ]
     return "\n".join(lines)
@@ -283,7 +353,7 @@ def _folder_summary(
         f"in:    {input_dir}: {len(jobs)} wav file(s), {seconds:.3f} s of audio, {'/'.join(map(str, channels))} ch",
         _model_line(model_path, rig, arch, model_rate, max(channels), jobs[0].rate),
         f"out:   {output_dir}: {len(jobs)} file(s), 32-bit float, loudest peak {_db(peaks[loudest])} ({jobs[loudest].target.name})",
-        f"time:  {wall:.2f} s in {calls} batched render call(s) ({_rtf(wall, seconds)}, including compilation)",
+        f"time:  {wall:.2f} s{f' in {calls} batched render call(s)' if calls else ''} ({_rtf(wall, seconds)}, including compilation)",
     ]
     return "\n".join(lines)
 

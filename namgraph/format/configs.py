@@ -463,7 +463,10 @@ class SlimmableContainerConfig(_Frozen):
                 raise ValueError(f"submodels[{i}] must be an object with a numeric 'max_value' and a 'model'")
             if not isinstance(sub.get("model"), dict):
                 raise ValueError(f"submodels[{i}].model must be a complete model object")
-            values.append(float(sub["max_value"]))
+            try:
+                values.append(float(sub["max_value"]))
+            except OverflowError:  # an integer literal beyond float64
+                raise ValueError(f"submodels[{i}].max_value is too large to be a number") from None
         return {"max_values": tuple(values)}
 
     @model_validator(mode="after")

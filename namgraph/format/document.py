@@ -39,6 +39,7 @@ from pydantic import (
     model_validator,
 )
 
+from .. import limits
 from ..errors import (
     ChannelMismatchError,
     ConfigError,
@@ -228,7 +229,10 @@ class NamDocument(BaseModel):
     @field_validator("weights", mode="before")
     @classmethod
     def _weights(cls, value: Any, info: ValidationInfo) -> np.ndarray:
-        return _float32_weights(value, join_path(_context(info)[0], "weights"))
+        path = join_path(_context(info)[0], "weights")
+        if isinstance(value, list | tuple | np.ndarray):
+            limits.check("parameters", len(value), "the number of weights", json_path=path)
+        return _float32_weights(value, path)
 
     @field_validator("sample_rate", mode="before")
     @classmethod
@@ -261,12 +265,14 @@ class NamDocument(BaseModel):
     @classmethod
     def _complete(cls, data: Any, handler: Any, info: ValidationInfo) -> "NamDocument":
         prefix, file = _context(info)
+        depth = _depth(info)
+        limits.check("container_depth", depth, "the nesting of model objects inside model objects", json_path=prefix or None)
         _check_envelope(data, prefix)
         doc = handler(data)
-        doc._finish(data, prefix, file)
+        doc._finish(data, prefix, file, depth)
         return doc
 
-    def _finish(self, raw: dict[str, Any], prefix: str, file: str | None) -> None:
+    def _finish(self, raw: dict[str, Any], prefix: str, file: str | None, depth: int) -> None:
         raw_config = raw["config"]
         if self.architecture == "WaveNet":
             dsp = raw_config.get("condition_dsp")
@@ -280,12 +286,13 @@ class NamDocument(BaseModel):
         if self.architecture == "Sequential":
             _check_sequential_form(raw_config, self.weights, prefix)
         children = tuple(
-            parse_document(get_at(raw_config, loc), json_path=join_path(prefix, "config", *loc), file=file)
+            parse_document(get_at(raw_config, loc), json_path=join_path(prefix, "config", *loc), file=file, depth=depth + 1)
             for loc in locations
         )
         _check_sample_rates(self, children, prefix)
         _check_channels(self, children, prefix)
         arch = _build(self, children, prefix)
+        _check_size(arch, prefix, len(self.weights))  # before any array of the model's size exists
         self._raw = raw
         self._json_path = prefix
         self._children = children
@@ -296,6 +303,10 @@ class NamDocument(BaseModel):
 def _context(info: ValidationInfo) -> tuple[str, str | None]:
     context = info.context or {}
     return context.get("json_path", ""), context.get("file")
+
+
+def _depth(info: ValidationInfo) -> int:
+    return (info.context or {}).get("depth", 0)
 
 
 def _check_envelope(data: Any, prefix: str) -> None:
@@ -467,6 +478,50 @@ def _build(doc: NamDocument, children: tuple[NamDocument, ...], prefix: str) -> 
         raise ConfigError(str(exc), json_path=join_path(prefix, "config")) from None
 
 
+def _check_size(arch: Architecture, prefix: str, weights: int) -> None:
+    """Refuse a model whose history (receptive field, start-up length), weights or state
+    exceed the limits, from its shape alone: nothing of that size has been allocated yet.
+
+    ``weights``: how many the object holds. An LSTM's ``num_layers`` is a single number that
+    sizes the list of its tensors (and of its state), which counting would build: a count
+    the file's own weights cannot fill (every layer has weights) is refused first, so a
+    100-byte file asking for 10^9 layers costs nothing.
+    """
+    path = join_path(prefix, "config")
+    layers = getattr(getattr(arch, "config", None), "num_layers", 0)
+    if isinstance(layers, int) and layers > weights:
+        raise WeightCountError(
+            f"the config asks for {layers:,} layers, but the file holds only {weights:,} weights (every layer has some)",
+            json_path=join_path(path, "num_layers"),
+        )
+    limits.check("receptive_field", arch.receptive_field(), "the receptive field (samples)", json_path=path)
+    limits.check("receptive_field", arch.prewarm_samples(), "the start-up (prewarm) length (samples)", json_path=path)
+    limits.check("parameters", parameter_count(arch), "the number of weights the config implies", json_path=path)
+    limits.check("state", state_size(arch), "the streaming state (floats) the model keeps", json_path=path)
+
+
+def state_size(arch: Architecture) -> int:
+    """Floats of ``arch``'s streaming state (every layer's history, every channel), from
+    shapes alone: ``initial_state`` traced by ``jax.eval_shape`` on the shapes of the params
+    it would take, so nothing of that size is allocated."""
+    import jax
+
+    from ..model import nest_params  # deferred: model imports this module
+
+    def shapes(a: Architecture) -> Any:
+        own = {spec.name: jax.ShapeDtypeStruct(spec.shape, np.float32) for spec in a.tensors()}
+        return nest_params(a.name, own, tuple(shapes(child) for child in a.children()))
+
+    state = jax.eval_shape(arch.initial_state, shapes(arch))
+    return sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(state))
+
+
+def parameter_count(arch: Architecture) -> int:
+    """Weights of ``arch`` and every nested model, from the shapes alone."""
+    own = sum(spec.size for spec in arch.tensors())
+    return own + sum(parameter_count(child) for child in arch.children())
+
+
 def _own_params(doc: NamDocument, arch: Architecture, prefix: str, file: str | None) -> dict[str, np.ndarray]:
     tensors = arch.tensors()
     if not tensors and doc.weights.size and doc.architecture == "SlimmableContainer":
@@ -486,16 +541,22 @@ def _own_params(doc: NamDocument, arch: Architecture, prefix: str, file: str | N
 # ----------------------------------------------------------------------------- entry points
 
 
-def parse_document(data: Any, *, json_path: str = "", file: str | PathLike[str] | None = None) -> NamDocument:
+def parse_document(
+    data: Any, *, json_path: str = "", file: str | PathLike[str] | None = None, depth: int = 0
+) -> NamDocument:
     """Validate one model object (and everything nested in it).
 
     ``json_path`` is where the object sits in its file ("" for the root); ``file`` is
-    attached to every error. Raises a :class:`namgraph.errors.NamGraphError` subclass.
+    attached to every error; ``depth`` is how many model objects enclose this one (checked
+    against the ``container_depth`` limit). Raises a
+    :class:`namgraph.errors.NamGraphError` subclass; a request beyond the current
+    :mod:`namgraph.limits` is a :class:`~namgraph.errors.LimitError`.
     """
     file_text = None if file is None else str(file)
     try:
         try:
-            return NamDocument.model_validate(data, context={"json_path": json_path, "file": file_text})
+            context = {"json_path": json_path, "file": file_text, "depth": depth}
+            return NamDocument.model_validate(data, context=context)
         except ValidationError as exc:  # plain type errors of the envelope fields
             field = exc.errors()[0]["loc"][0] if exc.errors() and exc.errors()[0]["loc"] else None
             cls = {"version": UnsupportedVersionError, "architecture": UnknownArchitectureError}.get(field, NamFormatError)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import stat
 from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ..atomic import atomic_output
 from ..errors import NamFileError, OutputError, join_json_path
 
@@ -70,6 +72,13 @@ def read_json(path: str | PathLike[str]) -> dict[str, Any]:
     if p.is_dir():
         raise NamFileError("is a directory, not a .nam file", file=p)
     try:
+        info = p.stat()
+    except OSError as exc:
+        raise NamFileError(f"file could not be read ({exc.strerror or exc})", file=p) from None
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device could stream without end
+        raise NamFileError("is not a regular file", file=p)
+    limits.check("file_bytes", info.st_size, "the file size (bytes)", file=p)
+    try:
         data = p.read_bytes()
     except OSError as exc:
         raise NamFileError(f"file could not be read ({exc.strerror or exc})", file=p) from None
@@ -97,9 +106,11 @@ def read_json(path: str | PathLike[str]) -> dict[str, Any]:
     except _DuplicateKey as exc:
         raise NamFileError(f"not valid for .nam: key {json.dumps(exc.key)} appears twice in the same object", file=p) from None
     except RecursionError:
-        raise NamFileError("not valid for .nam: JSON nested too deeply", file=p) from None
+        # Beyond what Python's parser can read at all, whatever json_depth says.
+        raise NamFileError("not valid for .nam: JSON nested too deeply to parse (about 1000 levels or more)", file=p) from None
     if not isinstance(value, dict):
         raise NamFileError(f"root JSON value must be an object, found {describe_json(value)}", file=p)
+    limits.check_json_depth(value, file=p)
     return value
 
 
