@@ -12,27 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from click.testing import CliRunner
 
 import graph_parts
 import nam_docs
+from cli_runner import assert_error, invoke
 import namgraph
 from namgraph.audio import write_wav
-from namgraph.cli import cli
 
 X = (0.3 * np.random.default_rng(5).standard_normal(400)).astype(np.float32)
 CAB = np.array([[0.5, 0.3, -0.2, 0.1, 0.05]], np.float32)
 
 
-def invoke(*args: Any):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def assert_error(result, *fragments: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("error: ") and "Traceback" not in result.output, result.output
-    for fragment in fragments:
-        assert fragment in result.stderr, (fragment, result.stderr)
 
 
 def lstm_doc(sample_rate: float) -> dict[str, Any]:

@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import nam_docs
+from cli_runner import assert_error, invoke
 from namgraph.audio import write_wav
-from namgraph.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
 FULL_RIG = REPO / "examples" / "rig" / "full_rig.nam"
 
 
-def invoke(*args: Any):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def assert_error(result, *fragments: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in result.stderr, (fragment, result.stderr)
 
 
 @pytest.fixture

@@ -15,20 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from click.testing import CliRunner
 
 import nam_docs
+from cli_runner import invoke
 import namgraph
 from namgraph.audio import write_wav
-from namgraph.cli import cli
 from namgraph.graph import gain
 
 SCRIPT = Path(sys.executable).with_name("namgraph")
 TINY = nam_docs.TINY_WAVENET_WEIGHTS  # 23; receptive field 1 + 1*(2-1) = 2, prewarm the same
 
-
-def invoke(*args: Any):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def info_json(path: Path) -> dict[str, Any]:

@@ -9,18 +9,16 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import soundfile as sf
-from click.testing import CliRunner
 
 import nam_docs
+from cli_runner import assert_error, invoke
 import namgraph.loading
 import namgraph.rendering
 from namgraph.audio import read_wav, write_wav
-from namgraph.cli import cli
 from namgraph.errors import AudioError
 
 TAPS = np.array([0.5, -0.25, 0.125], np.float32)
@@ -47,16 +45,6 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return {"model": model, "mono": mono, "stereo": stereo, "dir": tmp_path}
 
 
-def invoke(*args: Any):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def assert_error(result, *fragments: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in result.stderr, (fragment, result.stderr)
 
 
 def test_render_mono(files: dict[str, Path]) -> None:

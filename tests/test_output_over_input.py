@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import nam_docs
+from cli_runner import invoke
 from namgraph.audio import check_output_path, read_wav, write_wav
-from namgraph.cli import cli
 from namgraph.errors import OutputError
 
-
-def invoke(*args: Any) -> Any:
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.fixture

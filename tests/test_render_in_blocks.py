@@ -19,13 +19,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
+from cli_runner import invoke
 import namgraph
 import namgraph.audio
 import namgraph.rendering
 from namgraph.audio import read_wav, write_wav
-from namgraph.cli import cli
 from namgraph.errors import AudioError
 from namgraph.limits import override
 from namgraph.rendering import MIN_BLOCK_FRAMES, block_frames
@@ -127,9 +126,6 @@ def test_within_the_limit_is_one_whole_render(wavenet: namgraph.Model, monkeypat
 
 # ----------------------------------------------------------------------------- the command line
 
-
-def invoke(*args: Any) -> Any:
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.fixture

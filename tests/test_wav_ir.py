@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from click.testing import CliRunner
 
+from cli_runner import invoke
 import namgraph
-from namgraph.cli import cli
 from namgraph.converters import wav_ir
 from namgraph.converters.wav_ir import MAX_IR_SAMPLES, read_ir
 from namgraph.errors import AudioError, LimitError, NamGraphError, OptionError, SampleRateMismatchError
@@ -319,9 +318,6 @@ def test_bad_options(tmp_path: Path, options: dict, fragment: str) -> None:
 
 # ----------------------------------------------------------------------------- command line
 
-
-def invoke(*args: object):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def test_cli_mono(tmp_path: Path) -> None:

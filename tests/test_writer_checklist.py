@@ -18,13 +18,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from hypothesis import given
 
 import nam_docs
+from cli_runner import invoke
 import namgraph
 from namgraph.audio import write_wav
-from namgraph.cli import cli
 from strategies import examples, peak_error, raisable_rigs, sequential_docs
 from test_legacy import legacy_of
 from writer_checklist import problems
@@ -120,21 +119,20 @@ def test_the_chain_and_convert_commands(tmp_path: Path) -> None:
     amp = nam_docs.write(tmp_path, nam_docs.tiny_wavenet(metadata={"input_level_dbu": 4.0, "loudness": -18.0}), "amp.nam")
     cab = write_wav(tmp_path / "cab.wav", np.array([[0.5, 0.3, -0.2, 0.1]], np.float32), 48000)
     rig = tmp_path / "rig.nam"
-    runner = CliRunner()
-    assert runner.invoke(cli, ["chain", str(amp), str(cab), "-o", str(rig)]).exit_code == 0
+    assert invoke("chain", amp, cab, "-o", rig).exit_code == 0
     doc = checked_file(rig)
     assert "loudness" not in doc.get("metadata", {})  # a child's loudness is not the rig's
     dag = tmp_path / "rig_dag.nam"
     back = tmp_path / "rig_back.nam"
-    assert runner.invoke(cli, ["convert", str(rig), str(dag), "--to", "dag"]).exit_code == 0
-    assert runner.invoke(cli, ["convert", str(dag), str(back), "--to", "sequential"]).exit_code == 0
+    assert invoke("convert", rig, dag, "--to", "dag").exit_code == 0
+    assert invoke("convert", dag, back, "--to", "sequential").exit_code == 0
     assert checked_file(back) == doc
 
 
 def test_a_migrated_legacy_file(tmp_path: Path) -> None:
     legacy = nam_docs.write(tmp_path, legacy_of(good_sequential()), "legacy.nam")
     out = tmp_path / "migrated.nam"
-    result = CliRunner().invoke(cli, ["convert", str(legacy), str(out), "--to", "sequential", "--migrate-legacy"])
+    result = invoke("convert", legacy, out, "--to", "sequential", "--migrate-legacy")
     assert result.exit_code == 0, result.output
     checked_file(out)
 
