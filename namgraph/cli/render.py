@@ -371,7 +371,8 @@ def _model_line(model_path: Path, rig: Any, arch: Architecture, model_rate: floa
 
 
 def _rtf(wall: float, seconds: float) -> str:
-    return f"real-time factor {wall / seconds:.3f}" if seconds > 0 else "real-time factor n/a"
+    """Seconds of audio per second of wall time, as the benchmarks count it (higher is faster)."""
+    return f"{seconds / wall:.1f}x real time" if seconds > 0 and wall > 0 else "real time n/a"
 
 
 def _db(peak: float) -> str:
