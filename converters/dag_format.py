@@ -405,10 +405,10 @@ def _add_node(graph: Graph, node: NodeObject, raw_node: dict[str, Any], path: st
         if node.model is None:
             raise NamFormatError(f"model node {node.id!r} needs \"model\": a complete .nam model object", json_path=path)
         model = _model(raw_node["model"], f"{path}.model", file)
-    elif cls.kind == "delay":
-        limits.check("receptive_field", config.samples, f"delay node {node.id!r}: the delay (samples)", json_path=f"{path}.config.samples")
     elif node.model is not None:
         raise NamFormatError(f"{node.kind} node {node.id!r} does not take a model; only model nodes do", json_path=f"{path}.model")
+    if cls.kind == "delay":
+        limits.check("receptive_field", config.samples, f"delay node {node.id!r}: the delay (samples)", json_path=f"{path}.config.samples")
     graph._add_node(node.id, node.kind, config, model)
 
 

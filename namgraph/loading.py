@@ -55,8 +55,9 @@ def load(
 
 def _load(source: str | PathLike[str] | Mapping[str, Any], migrate_legacy: bool) -> "Model | Graph":
     if isinstance(source, Mapping):
-        _limits.check_json_depth(source)  # before deepcopy, which recurses
-        raw = copy.deepcopy(dict(source))
+        raw = dict(source)  # any Mapping: the depth check walks dicts and lists
+        _limits.check_json_depth(raw)  # before deepcopy, which recurses
+        raw = copy.deepcopy(raw)
         if raw.get("architecture") == "DAG":
             return _dag(raw, None)
         document = parse_document(_migrated(raw, None) if migrate_legacy else raw)

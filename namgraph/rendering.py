@@ -136,13 +136,18 @@ def to_float32(audio: Any) -> np.ndarray:
     raise AudioError(f"audio must be a numeric array of samples, got dtype {x.dtype}")
 
 
-def _as_batch(x: np.ndarray, arch: Architecture, name: str) -> tuple[np.ndarray, Any]:
-    """Reshape to ``(B, in_channels, T)`` and return the function that restores the input's layout."""
+def _as_batch(x: np.ndarray, arch: Architecture, name: str, *, guess_layout: bool = True) -> tuple[np.ndarray, Any]:
+    """Reshape to ``(B, in_channels, T)`` and return the function that restores the input's layout.
+
+    ``guess_layout=False`` skips refusing audio that looks like (frames, channels): for the
+    later blocks of one signal, whose layout the first block settled (a short last block of
+    many channels would look transposed).
+    """
     if x.ndim == 0 or x.ndim > 3:
         raise AudioError(f"audio must be 1-D (frames), 2-D (channels, frames) or 3-D (batch, channels, frames); got shape {x.shape}")
     if x.ndim >= 2:
         c, t = x.shape[-2:]
-        if c > TRANSPOSED_MIN_FRAMES and t <= TRANSPOSED_MAX_CHANNELS and c != arch.in_channels:
+        if guess_layout and c > TRANSPOSED_MIN_FRAMES and t <= TRANSPOSED_MAX_CHANNELS and c != arch.in_channels:
             raise AudioError(
                 f"audio of shape {x.shape} looks like (frames, channels); namgraph wants "
                 "(channels, frames) like pedalboard: pass audio.T"

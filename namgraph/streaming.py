@@ -224,7 +224,7 @@ def render_blocks(obj: Any, blocks: Iterable[Any], *, size: float | None = None,
     offset = 0
     for block in blocks:
         x = to_float32(block)
-        batch, restore = _as_batch(x, arch, name)
+        batch, restore = _as_batch(x, arch, name, guess_layout=lead is None)
         if lead is None:
             lead = x.shape[:-1]
         elif x.shape[:-1] != lead:

@@ -49,6 +49,7 @@ FILE_CASES: dict[str, tuple[bytes, str]] = {
     "root null": (b"null", "found null"),
     "duplicate key": (b'{"version": "0.5.4", "version": "0.7.0"}', 'key "version" appears twice'),
     "deep nesting": (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+    "integer of 5000 digits": (b'{"sample_rate": ' + b"9" * 5000 + b"}", "not valid for .nam"),
 }
 
 

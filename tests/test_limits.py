@@ -180,6 +180,16 @@ def test_a_fifo_is_not_read_forever(tmp_path: Path) -> None:
         namgraph.load(path)
 
 
+def test_json_depth_of_any_mapping_given_to_load() -> None:
+    """A read-only mapping (not a dict) is checked too, before the deep copy that would recurse."""
+    from types import MappingProxyType
+
+    doc = nam_docs.linear()
+    doc["metadata"] = {"x": deep_list(5000)}
+    with pytest.raises(LimitError, match="json_depth"):
+        namgraph.load(MappingProxyType(doc))
+
+
 @pytest.mark.parametrize("where", ["metadata", "config", "extra_key", "weights"])
 def test_json_depth_anywhere_in_a_file(tmp_path: Path, where: str) -> None:
     doc = nam_docs.linear()

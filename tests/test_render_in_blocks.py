@@ -115,6 +115,15 @@ def test_render_blocks_yields_each_block_as_it_comes(wavenet: namgraph.Model) ->
         list(render_blocks(wavenet, [x[:, :10], x[:1, 10:20]]))
 
 
+def test_many_channels_with_a_short_last_block(wavenet: namgraph.Model) -> None:
+    """70 channels (dual mono) in blocks of 996: the 4-frame last block is (70, 4), which alone
+    would look like (frames, channels); the first block settled the layout."""
+    from namgraph.streaming import render_streaming
+
+    x = noise(70, 1000, seed=5)
+    np.testing.assert_allclose(render_streaming(wavenet, x, 996), namgraph.render(wavenet, x), atol=TOL, rtol=0)
+
+
 def test_within_the_limit_is_one_whole_render(wavenet: namgraph.Model, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     real = namgraph.rendering.render_batch

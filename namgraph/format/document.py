@@ -57,7 +57,7 @@ from ..models.base import Architecture
 from ..models.registry import KNOWN_ARCHITECTURES, architecture_class
 from .configs import CONFIG_TYPES
 from .jsonfile import describe_json, read_json, write_json
-from .layout import unpack
+from .layout import count, unpack
 from .validation_errors import join_path, translate
 
 __all__ = [
@@ -518,8 +518,7 @@ def state_size(arch: Architecture) -> int:
 
 def parameter_count(arch: Architecture) -> int:
     """Weights of ``arch`` and every nested model, from the shapes alone."""
-    own = sum(spec.size for spec in arch.tensors())
-    return own + sum(parameter_count(child) for child in arch.children())
+    return count(arch.tensors()) + sum(parameter_count(child) for child in arch.children())
 
 
 def _own_params(doc: NamDocument, arch: Architecture, prefix: str, file: str | None) -> dict[str, np.ndarray]:

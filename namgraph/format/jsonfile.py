@@ -108,6 +108,8 @@ def read_json(path: str | PathLike[str]) -> dict[str, Any]:
     except RecursionError:
         # Beyond what Python's parser can read at all, whatever json_depth says.
         raise NamFileError("not valid for .nam: JSON nested too deeply to parse (about 1000 levels or more)", file=p) from None
+    except ValueError as exc:  # the parser's own guards, e.g. an integer literal of over 4300 digits
+        raise NamFileError(f"not valid for .nam: {exc}", file=p) from None
     if not isinstance(value, dict):
         raise NamFileError(f"root JSON value must be an object, found {describe_json(value)}", file=p)
     limits.check_json_depth(value, file=p)
