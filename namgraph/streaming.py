@@ -204,6 +204,9 @@ class Stream:
         return np.asarray(y)
 
 
+_END = object()  # no block follows
+
+
 def render_blocks(obj: Any, blocks: Iterable[Any], *, size: float | None = None, fast_tanh: bool = False) -> Iterator[np.ndarray]:
     """Render consecutive blocks of one signal with the state carried between them, yielding
     each output block as soon as it is computed.
@@ -211,8 +214,10 @@ def render_blocks(obj: Any, blocks: Iterable[Any], *, size: float | None = None,
     Blocks are in any layout ``namgraph.render`` takes (1-D, ``(C, T)``, ``(B, C, T)``), all
     with the leading shape of the first, and any number of frames each. Concatenated, the
     outputs equal ``namgraph.render`` of the concatenated input (up to float32 rounding), so
-    a signal of any length renders holding one block at a time: the command line feeds the
-    blocks of a wav file here and writes each output block out before reading the next.
+    a signal of any length renders holding two blocks at a time: the command line feeds the
+    blocks of a wav file here and writes each output block out as it comes. One block is
+    read ahead, so that a shorter last block is known to be the last and runs zero-padded
+    to the first block's length, through the step already compiled for it.
     """
     model = _as_model(obj)
     options = render_options(size, fast_tanh)
@@ -221,8 +226,12 @@ def render_blocks(obj: Any, blocks: Iterable[Any], *, size: float | None = None,
     lead: tuple[int, ...] | None = None
     stream: Stream | None = None
     state: Any = None
+    first = 0  # frames of the first non-empty block: the length the step is compiled for
     offset = 0
-    for block in blocks:
+    pending = iter(blocks)
+    following = next(pending, _END)
+    while following is not _END:
+        block, following = following, next(pending, _END)
         x = to_float32(block)
         batch, restore = _as_batch(x, arch, name, guess_layout=lead is None)
         if lead is None:
@@ -237,8 +246,13 @@ def render_blocks(obj: Any, blocks: Iterable[Any], *, size: float | None = None,
         if stream is None:
             stream = Stream(model, size=size, fast_tanh=fast_tanh, batch=None if b == 1 else b)
             state = stream.init_state()
+            first = t
+        if following is _END and t < first:
+            # The last, shorter block runs zero-padded to the compiled length (outputs are
+            # causal; the state after it is not used): no compile for one block.
+            batch = np.pad(batch, ((0, 0), (0, 0), (0, first - t)))
         state, y = stream.step(stream.params, state, batch[0] if b == 1 else batch)
-        y = np.asarray(y)
+        y = np.asarray(y)[..., :t]
         yield restore(y[None] if b == 1 else y)
         offset += t
 
