@@ -329,6 +329,8 @@ def test_batches_group_equal_shapes_within_the_limit() -> None:
     assert batches(jobs) == [[0, 2, 3], [1], [4]]
     assert batches(jobs, limit=200) == [[0, 2], [3], [1], [4]]
     assert batches([job(4, 1000)], limit=10) == [[0]]  # one item per call at least
+    assert batches([job(1, 100)] * 4, limit=400) == [[0, 1, 2, 3]]
+    assert batches([job(1, 100)] * 4, limit=400, out_channels=2) == [[0, 1], [2, 3]]  # a stereo rig's output counts
 
 
 def test_progress_callback_counts_every_sample() -> None:

@@ -179,14 +179,17 @@ def _check_rate(job: Job, model_rate: float | None, model_path: Path) -> None:
         )
 
 
-def batches(jobs: list[Job], limit: int = BATCH_SAMPLES) -> list[list[int]]:
-    """Indices of ``jobs`` grouped into render calls: equal (channels, frames), at most ``limit`` samples a call."""
+def batches(jobs: list[Job], limit: int = BATCH_SAMPLES, out_channels: int | None = None) -> list[list[int]]:
+    """Indices of ``jobs`` grouped into render calls: equal (channels, frames), at most ``limit``
+    samples a call, counting the larger of a file's channels and the rig's ``out_channels``
+    (what ``render`` holds; a mono model on a file runs dual mono, as many out as in)."""
     groups: dict[tuple[int, int], list[int]] = {}
     for i, job in enumerate(jobs):
         groups.setdefault((job.channels, job.frames), []).append(i)
     out = []
     for (channels, frames), members in groups.items():
-        per_call = max(1, limit // max(1, channels * frames))
+        width = max(channels, out_channels or 0)
+        per_call = max(1, limit // max(1, width * frames))
         out += [members[k : k + per_call] for k in range(0, len(members), per_call)]
     return out
 
@@ -221,7 +224,8 @@ def _render_jobs(
     frames = {i: block or block_frames(max(job.channels, _out_channels(arch, job)), job.frames, chunk) for i, job in enumerate(jobs)}
     whole = [i for i in frames if frames[i] is None]
     peaks = [0.0] * len(jobs)
-    groups = [[whole[k] for k in group] for group in batches([jobs[i] for i in whole], min(BATCH_SAMPLES, current().render_samples))]
+    limit = min(BATCH_SAMPLES, current().render_samples)
+    groups = [[whole[k] for k in group] for group in batches([jobs[i] for i in whole], limit, arch.out_channels)]
     for group in groups:
         for i, peak in zip(group, _render_whole(runnable, [jobs[i] for i in group], options, gain_db, checks)):
             peaks[i] = peak
