@@ -110,6 +110,13 @@ def bucket_length(n: int, chunk: int) -> int:
     return chunks * chunk
 
 
+def _bucketed(arch: Architecture, x: np.ndarray) -> np.ndarray:
+    """``x`` (..., T) zero-padded at the end to :func:`bucket_length` (outputs are causal)."""
+    padded = np.zeros((*x.shape[:-1], bucket_length(x.shape[-1], arch.preferred_chunk())), np.float32)
+    padded[..., : x.shape[-1]] = x
+    return padded
+
+
 def render_array(arch: Architecture, params: Params, x: np.ndarray, workers: int | None = None) -> np.ndarray:
     """Render numpy ``x`` (in_channels, T) to numpy, as fast as this machine allows.
 
@@ -122,9 +129,7 @@ def render_array(arch: Architecture, params: Params, x: np.ndarray, workers: int
     channels, length = x.shape
     workers = _segments(arch, length, workers)
     if workers == 1:
-        padded = np.zeros((channels, bucket_length(length, arch.preferred_chunk())), np.float32)
-        padded[:, :length] = x
-        return np.array(render_offline_jit(arch, params, padded)[:, :length])  # a writeable copy
+        return np.array(render_offline_jit(arch, params, _bucketed(arch, x))[:, :length])  # a writeable copy
     context = arch.receptive_field() - 1
     segment = -(-length // workers)
     span = bucket_length(segment + context, arch.preferred_chunk())
@@ -143,16 +148,14 @@ def render_batch(arch: Architecture, params: Params, x: np.ndarray, workers: int
     Per backend, by measurement (standard WaveNet, 32 clips of 2 s, 2-core CPU): on CPU the
     items go to parallel threads, each the single-item render (:func:`render_array`, so a
     batch item equals the same clip rendered alone, bit for bit when no time split is
-    involved), sharing one compile: aggregate ~23x real time, against ~11x for one
-    ``vmap``ped render (XLA's CPU code for the batched WaveNet is slower per item than the
-    unbatched one) and ~17x for threads each vmapping a share of the batch. On GPU and TPU
+    involved), sharing one compile: aggregate 63-69x real time on a quiet machine
+    (``benchmarks/bench_graph.py``), against 17-21x for one ``vmap``ped render (XLA's CPU
+    code for the batched WaveNet is slower per item than the unbatched one). On GPU and TPU
     backends the batch is one ``vmap``ped render of the bucketed length.
     """
-    b, channels, length = x.shape
+    b, _, length = x.shape
     if jax.default_backend() != "cpu":
-        padded = np.zeros((b, channels, bucket_length(length, arch.preferred_chunk())), np.float32)
-        padded[..., :length] = x
-        return np.array(render_vmapped_jit(arch, params, padded)[..., :length])
+        return np.array(render_vmapped_jit(arch, params, _bucketed(arch, x))[..., :length])
     if b == 1:
         return render_array(arch, params, x[0], workers)[None]
     cores = workers or os.cpu_count() or 1
