@@ -45,7 +45,7 @@ from namgraph.errors import (
     UnsupportedVersionError,
 )
 from namgraph import limits
-from namgraph.format.document import Metadata, check_version, parameter_count, parse_document, state_size
+from namgraph.format.document import Metadata, check_version, parameter_count, parse_document, sample_rate_value, state_size
 from namgraph.format.jsonfile import atomic_write_bytes, describe_json, dumps_canonical, read_json, write_json
 from namgraph.format.validation_errors import join_path, translate
 from namgraph.graph.ir import NODE_ID_PATTERN, Graph
@@ -344,17 +344,7 @@ def _check_envelope(raw: Any) -> None:
 def _sample_rate(raw: dict[str, Any]) -> float | None:
     if "sample_rate" not in raw:
         return None
-    value = raw["sample_rate"]
-    error = NamFormatError(f"sample_rate must be a positive number of Hz or absent, found {describe_json(value)}", json_path="sample_rate")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise error
-    try:
-        rate = float(value)
-    except OverflowError:  # an integer literal beyond float64
-        raise error from None
-    if not (math.isfinite(rate) and rate > 0):
-        raise error
-    return rate
+    return sample_rate_value(raw["sample_rate"], "sample_rate")
 
 
 def _metadata(raw: dict[str, Any]) -> dict[str, Any]:

@@ -16,13 +16,14 @@ the layout, and the counts must add up to exactly the wrapper's weights. Anythin
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from pydantic import ValidationError
 
 from namgraph.errors import LegacySequentialError, NamGraphError
 from namgraph.format.configs import CONFIG_TYPES
-from namgraph.format.jsonfile import describe_json
+from namgraph.format.jsonfile import describe_json, json_float
 from namgraph.format.layout import count
 from namgraph.format.validation_errors import translate
 from namgraph.models.registry import architecture_class
@@ -123,12 +124,8 @@ def migrate_legacy(raw: dict[str, Any], *, file: str | None = None) -> dict[str,
 def _rate(value: Any) -> float | None:
     """The wrapper's rate for building the children (only an LSTM's prewarm uses it); the
     loader checks the value itself afterwards."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return None
+    rate = json_float(value)
+    return rate if rate is not None and math.isfinite(rate) else None
 
 
 def _is_bare(entry: Any) -> bool:

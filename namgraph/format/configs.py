@@ -11,9 +11,12 @@ schemas; the loader reads them as complete ``.nam`` objects of their own.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
+
+from .jsonfile import json_float
 
 PositiveInt = StrictInt
 
@@ -463,10 +466,10 @@ class SlimmableContainerConfig(_Frozen):
                 raise ValueError(f"submodels[{i}] must be an object with a numeric 'max_value' and a 'model'")
             if not isinstance(sub.get("model"), dict):
                 raise ValueError(f"submodels[{i}].model must be a complete model object")
-            try:
-                values.append(float(sub["max_value"]))
-            except OverflowError:  # an integer literal beyond float64
-                raise ValueError(f"submodels[{i}].max_value is too large to be a number") from None
+            value = json_float(sub["max_value"])
+            if value is None or not math.isfinite(value):
+                raise ValueError(f"submodels[{i}].max_value must be a finite number")
+            values.append(value)
         return {"max_values": tuple(values)}
 
     @model_validator(mode="after")

@@ -56,7 +56,7 @@ from ..errors import (
 from ..models.base import Architecture
 from ..models.registry import KNOWN_ARCHITECTURES, architecture_class
 from .configs import CONFIG_TYPES
-from .jsonfile import describe_json, read_json, write_json
+from .jsonfile import describe_json, json_float, read_json, write_json
 from .layout import count, unpack
 from .validation_errors import join_path, translate
 
@@ -237,16 +237,7 @@ class NamDocument(BaseModel):
     @field_validator("sample_rate", mode="before")
     @classmethod
     def _sample_rate(cls, value: Any, info: ValidationInfo) -> float:
-        path = join_path(_context(info)[0], "sample_rate")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise NamFormatError(f"sample_rate must be a number (Hz) or absent, found {describe_json(value)}", json_path=path)
-        try:
-            rate = float(value)
-        except OverflowError:  # an integer literal beyond float64
-            rate = math.inf
-        if not (math.isfinite(rate) and rate > 0):
-            raise NamFormatError(f"sample_rate must be a positive number of Hz, found {describe_json(value)}", json_path=path)
-        return rate
+        return sample_rate_value(value, join_path(_context(info)[0], "sample_rate"))
 
     @field_validator("metadata", mode="before")
     @classmethod
@@ -514,6 +505,16 @@ def state_size(arch: Architecture) -> int:
 
     state = jax.eval_shape(arch.initial_state, shapes(arch))
     return sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(state))
+
+
+def sample_rate_value(value: Any, json_path: str) -> float:
+    """A ``sample_rate`` field's value in Hz: a finite positive number, else a NamFormatError."""
+    rate = json_float(value)
+    if rate is None:
+        raise NamFormatError(f"sample_rate must be a number (Hz) or absent, found {describe_json(value)}", json_path=json_path)
+    if not (math.isfinite(rate) and rate > 0):
+        raise NamFormatError(f"sample_rate must be a positive number of Hz, found {describe_json(value)}", json_path=json_path)
+    return rate
 
 
 def parameter_count(arch: Architecture) -> int:

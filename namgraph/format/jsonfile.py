@@ -64,6 +64,18 @@ def _line_col(text: str, pos: int) -> tuple[int, int]:
     return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
+def json_float(value: Any) -> float | None:
+    """A JSON number as a float, None for anything else (booleans included). An integer
+    literal beyond float64 (valid JSON) becomes an infinity of its sign, so callers need one
+    finiteness check, not an ``OverflowError`` handler each."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def read_json(path: str | PathLike[str]) -> dict[str, Any]:
     """The root object of a JSON file; every failure is a :class:`NamFileError` naming the file."""
     p = Path(path)
