@@ -450,18 +450,16 @@ def _check_totals(graph: Graph, where: dict[str, int]) -> None:
     each delay), its weights and its models' streaming state, summed over nodes in file
     order: the error names the node that goes over."""
     history = weights = state = 0
-    for node_id, i in sorted(where.items(), key=lambda item: item[1]):
+    for node_id, i in where.items():  # filled in file order
         info = graph.node(node_id)
         path = f"config.nodes[{i}]"
+        history += KINDS[info.kind].history(info.config, info.model)
         if info.model is not None:
             arch = info.model.architecture
-            history += max(arch.receptive_field() - 1, arch.prewarm_samples())
             weights += parameter_count(arch)
             limits.check("parameters", weights, "the number of weights of the rig's models up to this node", json_path=path)
             state += state_size(arch)
             limits.check("state", state, "the streaming state (floats) of the rig's models up to this node", json_path=path)
-        elif info.kind == "delay":
-            history += info.config.samples
         limits.check("receptive_field", history, "the history (samples) the rig's nodes up to this one keep", json_path=path)
 
 

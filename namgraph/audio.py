@@ -33,7 +33,7 @@ def read_wav(path: str | PathLike[str]) -> tuple[np.ndarray, int]:
     header says (a truncated copy or download) is refused rather than silently shortened.
     """
     path = Path(path)
-    with _open_audio(path) as f:
+    with open_audio(path) as f:
         data, rate = _read(f, path, -1), int(f.samplerate)
     return np.ascontiguousarray(data.T), rate
 
@@ -42,7 +42,7 @@ def read_wav_blocks(path: str | PathLike[str], frames: int) -> Iterator[np.ndarr
     """The audio of :func:`read_wav` as consecutive float32 ``(channels, <= frames)`` blocks,
     read from the file one at a time (never the whole signal in memory)."""
     path = Path(path)
-    with _open_audio(path) as f:
+    with open_audio(path) as f:
         while True:
             block = _read(f, path, frames)
             if not block.shape[0]:
@@ -50,7 +50,7 @@ def read_wav_blocks(path: str | PathLike[str], frames: int) -> Iterator[np.ndarr
             yield np.ascontiguousarray(block.T)
 
 
-def _open_audio(path: Path) -> sf.SoundFile:
+def open_audio(path: Path) -> sf.SoundFile:
     """The file opened for reading, after the checks libsndfile does not make."""
     if not path.exists():
         raise AudioError("audio file not found", file=path)

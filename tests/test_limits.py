@@ -303,14 +303,22 @@ def test_a_two_to_the_twenty_tap_ir_loads_with_the_defaults() -> None:
     assert model.receptive_field == taps and model.num_weights == taps
 
 
+def refused_with_peak(error: type[Exception], doc: dict[str, Any]) -> tuple[Any, int]:
+    """``namgraph.load(doc)`` raising ``error``: the exception info and the peak of memory
+    Python allocated on the way (tracemalloc), to show the refusal came before any big array."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(error) as info:
+            namgraph.load(doc)
+        return info, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_parameters_counted_from_the_config_before_any_array() -> None:
     doc = nam_docs.tiny_wavenet()
     doc["config"]["layers"][0]["channels"] = 10**6  # 3 x 10^12 weights implied; the file has 23
-    tracemalloc.start()
-    with pytest.raises(LimitError) as info:
-        namgraph.load(doc)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    info, peak = refused_with_peak(LimitError, doc)
     assert peak < 5e6
     assert info.value.json_path == "config"
     assert "the number of weights the config implies is 3,000,005,000,001" in str(info.value)
@@ -329,11 +337,7 @@ def test_state_is_counted_from_shapes_before_anything_is_allocated() -> None:
     """A small file within every other limit that would keep 2 GiB of history."""
     doc = wide_wavenet(128, 4_000_000)
     assert len(json.dumps(doc)) < 400_000
-    tracemalloc.start()
-    with pytest.raises(LimitError) as info:
-        namgraph.load(doc)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    info, peak = refused_with_peak(LimitError, doc)
     assert peak < 4 << 20
     assert info.value.json_path == "config"
     assert_says_how(info.value, "state", 128 * 4_000_000, 1 << 26)  # each channel keeps one dilation of history
@@ -367,11 +371,7 @@ def test_a_huge_lstm_layer_count_is_refused_before_its_tensors_are_listed() -> N
     (found by tests/fuzz/long_run.py). Every layer has weights, so the file's own count caps it."""
     doc = lstm(48000)
     doc["config"]["num_layers"] = 10**9
-    tracemalloc.start()
-    with pytest.raises(WeightCountError) as info:
-        namgraph.load(doc)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    info, peak = refused_with_peak(WeightCountError, doc)
     assert peak < 4 << 20
     assert info.value.json_path == "config.num_layers"
     assert "asks for 1,000,000,000 layers, but the file holds only 16 weights" in str(info.value)

@@ -159,16 +159,12 @@ def _folder_jobs(input_dir: Path, output_dir: Path, model_path: Path, *, force: 
 
 
 def _probe(source: Path, target: Path) -> Job:
-    """Length, channels and rate from the file's header (the audio is read when it is rendered)."""
-    import soundfile as sf
+    """Length, channels and rate from the file's header (the audio is read when it is rendered),
+    after the same checks as reading it (:func:`namgraph.audio.open_audio`)."""
+    from ..audio import open_audio
 
-    if not source.exists():
-        raise AudioError("audio file not found", file=source)
-    try:
-        info = sf.info(str(source))
-    except (sf.SoundFileError, RuntimeError, ValueError) as exc:
-        raise AudioError(f"not a readable audio file ({exc})", file=source) from None
-    return Job(source, target, int(info.channels), int(info.frames), int(info.samplerate))
+    with open_audio(source) as opened:
+        return Job(source, target, int(opened.channels), int(opened.frames), int(opened.samplerate))
 
 
 def _check_rate(job: Job, model_rate: float | None, model_path: Path) -> None:

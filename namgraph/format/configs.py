@@ -206,6 +206,11 @@ class Layer(_Frozen):
     def gate_factor(self) -> int:
         return 1 if self.gating_mode == "none" else 2
 
+    @property
+    def history(self) -> int:
+        """Past input samples this layer's dilated convolution reads (its state length)."""
+        return self.dilation * (self.kernel_size - 1)
+
 
 class LayerArrayConfig(_Frozen):
     input_size: PositiveInt = Field(ge=1)
@@ -382,8 +387,12 @@ class LayerArrayConfig(_Frozen):
 
     def receptive_field(self) -> int:
         """Zero-indexed receptive field of this array, as Core's ``get_receptive_field``."""
-        layers = sum(layer.dilation * (layer.kernel_size - 1) for layer in self.resolved_layers)
-        return layers + self.head_dilation * (self.head_kernel_size - 1)
+        return sum(layer.history for layer in self.resolved_layers) + self.head_history
+
+    @property
+    def head_history(self) -> int:
+        """Past samples the array's head convolution reads."""
+        return self.head_dilation * (self.head_kernel_size - 1)
 
 
 class PostHead(_Frozen):

@@ -72,6 +72,12 @@ class NodeKind(ABC):
         return {name: np.asarray(getattr(config, name), np.float32) for name in cls.param_fields}
 
     @classmethod
+    def history(cls, config: NodeConfig, model: "Model | None") -> int:
+        """Past samples per channel this node keeps, from its config alone (before anything is
+        built): what a file's ``receptive_field`` limit counts. Stateless kinds keep none."""
+        return 0
+
+    @classmethod
     def config_with_params(cls, node: str, config: NodeConfig, params: Params) -> NodeConfig:
         """The config holding these (e.g. fitted) trainable values; validated like any setting."""
         update = {}
@@ -276,6 +282,11 @@ class ModelNode(NodeKind):
         return cls(model.architecture, config.latency)
 
     @classmethod
+    def history(cls, config: NodeConfig, model: "Model") -> int:
+        arch = model.architecture
+        return max(arch.receptive_field() - 1, arch.prewarm_samples())
+
+    @classmethod
     def initial_params(cls, config: NodeConfig, model: "Model") -> Params:
         return model.params
 
@@ -380,6 +391,10 @@ class Delay(NodeKind):
     @classmethod
     def create(cls, config: NodeConfig, inputs: list[int], model: Any) -> "Delay":
         return cls(inputs[0], config.samples)
+
+    @classmethod
+    def history(cls, config: NodeConfig, model: Any) -> int:
+        return config.samples
 
     def receptive_field(self) -> int:
         return self.samples + 1

@@ -70,12 +70,8 @@ class WaveNet(ConfigChannels, Architecture):
     def preferred_chunk(self) -> int:
         """1024: measured fastest here (2048 spills the stacked taps of 16 channels out of L2);
         longer for a layer whose history is longer (:func:`chunk_for_history`)."""
-        history = max(
-            max((layer.dilation * (layer.kernel_size - 1) for layer in array.resolved_layers), default=0)
-            for array in self.config.layers
-        )
-        heads = max(array.head_dilation * (array.head_kernel_size - 1) for array in self.config.layers)
-        return chunk_for_history(max(history, heads), 1024)
+        longest = max(max(*(layer.history for layer in array.resolved_layers), array.head_history) for array in self.config.layers)
+        return chunk_for_history(longest, 1024)
 
     def configure(self, options: RenderOptions) -> "WaveNet":
         """Fast tanh (here and in the condition_dsp) and, if slimmable, the size.

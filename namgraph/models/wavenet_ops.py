@@ -100,7 +100,7 @@ def layer_runs(la: LayerArrayConfig) -> tuple[tuple[int, int], ...]:
     """``(start, stop)`` of each run of layers computed together: a scanned run of consecutive
     layers alike except for their (short) dilations, or a single layer."""
     def key(layer: Layer) -> tuple | None:
-        if layer.dilation * (layer.kernel_size - 1) > SCAN_MAX_HISTORY:
+        if layer.history > SCAN_MAX_HISTORY:
             return None  # never scanned
         return (layer.kernel_size, layer.activation, layer.gating_mode, layer.secondary)
 
@@ -313,8 +313,8 @@ def array_initial_state(la: LayerArrayConfig) -> dict:
     layers = la.resolved_layers
     runs = []
     for start, stop in layer_runs(la):
-        lengths = [layers[i].dilation * (layers[i].kernel_size - 1) for i in range(start, stop)]
+        lengths = [layers[i].history for i in range(start, stop)]
         shape = (la.channels, lengths[0]) if stop - start == 1 else (stop - start, la.channels, max(lengths))
         runs.append(jnp.zeros(shape, jnp.float32))
-    head = jnp.zeros((la.head_in_channels, la.head_dilation * (la.head_kernel_size - 1)), jnp.float32)
+    head = jnp.zeros((la.head_in_channels, la.head_history), jnp.float32)
     return {"runs": runs, "head": head}
