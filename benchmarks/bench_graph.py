@@ -6,10 +6,9 @@ Prints, from one run on this machine:
    against the sum of its nodes rendered alone (the amp on the input, each cab on the amp's
    output), as a ratio (target <= 1.05);
 2. **streaming**: real-time factor of the standard WaveNet streamed through the public
-   streaming path (``namgraph.Stream``: ``init_state``, then ``step`` block by block) at
-   blocks of 32, 64, 256 and 4096 samples (target >= 10x at 64; Core: ~10x), with the
-   default calling convention (pytrees) and with ``packed=True`` (flat vectors), timed
-   interleaved run by run so drift on a shared machine hits both alike;
+   streaming path (``namgraph.Stream``: ``init_state``, then block by block) at blocks of
+   32, 64, 256 and 4096 samples (target >= 10x at 64; Core: ~10x), three ways: ``step``,
+   ``step_in_place`` and ``process`` (see :func:`streaming`);
 3. **batch**: aggregate real-time factor of 32 clips rendered at once through
    ``namgraph.render`` (and as one vmapped call, for comparison);
 4. **compile**: lowering + XLA compile time of a 10-node rig (target < 5 s).
@@ -114,31 +113,47 @@ def overhead(seconds: float, runs: int) -> None:
 
 
 def streaming(seconds: float, runs: int, blocks: list[int]) -> None:
+    """Three ways of streaming the same model, timed interleaved run by run (drift on a
+    shared machine hits all alike): ``step`` (pure; the state passed in stays valid),
+    ``step_in_place`` (consumes the state; on CPU one kernel per block), both called in a
+    loop that does not wait for each block (JAX dispatches the next block while this one
+    computes, as when rendering a file), and ``process`` (numpy in and out: each block's
+    output is waited for before the next block is sent, as in an audio callback)."""
     amp = model("WaveNet", STANDARD_WAVENET, 1, "amp")
-    streams = {"default": Stream(amp), "packed": Stream(amp, packed=True)}
+    s = Stream(amp)
     x = np.random.default_rng(0).uniform(-0.5, 0.5, int(seconds * SR)).astype(np.float32)
     for block in blocks:
         chunks = [jnp.asarray(x[i : i + block]) for i in range(0, len(x) - block + 1, block)]
+        host_chunks = [np.asarray(c) for c in chunks]
         audio_s = len(chunks) * block / SR
-        runners = {}
-        for name, s in streams.items():
 
-            def run(step: Any = s.step, params: Any = s.params, state: Any = s.init_state()) -> Any:
+        def with_step(step: Any) -> Callable[[], Any]:
+            def run() -> Any:
+                state = s.init_state()
                 for chunk in chunks:
-                    state, y = step(params, state, chunk)
+                    state, y = step(s.params, state, chunk)
                 return y
 
+            return run
+
+        def with_process() -> Any:
+            s.reset()
+            for chunk in host_chunks:
+                y = s.process(chunk)
+            return y
+
+        runners = {"step": with_step(s.step), "step_in_place": with_step(s.step_in_place), "process": with_process}
+        for run in runners.values():
             jax.block_until_ready(run())  # compile this block size, warm caches
-            runners[name] = run
         times: dict[str, list[float]] = {name: [] for name in runners}
-        for _ in range(runs):  # interleaved: each round times every convention once
+        for _ in range(runs):
             for name, run in runners.items():
                 t0 = time.perf_counter()
                 jax.block_until_ready(run())
                 times[name].append(time.perf_counter() - t0)
         rtf = {name: audio_s / statistics.median(t) for name, t in times.items()}
-        print(f"streaming: standard WaveNet, block {block:>4}: RTF {rtf['default']:.1f}x (Stream default: pytrees), "
-              f"{rtf['packed']:.1f}x (packed=True: flat vectors)")
+        print(f"streaming: standard WaveNet, block {block:>4}: RTF {rtf['step']:.1f}x (step), "
+              f"{rtf['step_in_place']:.1f}x (step_in_place), {rtf['process']:.1f}x (process: each block waited for)")
 
 
 def batch(seconds: float, runs: int, size: int = 32) -> None:

@@ -107,6 +107,10 @@ class OptionError(NamGraphError, ValueError):
     """An option (render size, a flag's value) is outside what it accepts."""
 
 
+class StateError(NamGraphError):
+    """A stream state cannot be used: an in-place step has already consumed it."""
+
+
 class LegacySequentialError(NamFormatError):
     """A ``Sequential`` in the legacy experimental form (trainer PR #596): bare child
     configs and concatenated wrapper weights, which Core rejects; it must be migrated."""

@@ -1,9 +1,13 @@
 """XLA CPU options that make namgraph's models markedly faster, applied at import.
 
-Measured on the project's 2-core CPUs with jaxlib 0.10: letting XLA compile small
-per-sample loops (the LSTM's recurrence) as one kernel instead of dispatching each
-iteration takes the 1x24 LSTM from ~38-52x to ~70-75x real time, and leaves the WaveNets
-unchanged. (``--xla_cpu_experimental_ynn_fusion_type=eltwise``, which once helped a
+Measured on the project's 2-core CPUs with jaxlib 0.10: letting XLA compile small loops
+as one kernel instead of dispatching each iteration's operations (its "small while loop"
+rule, for loops touching fewer bytes than the threshold) takes the 1x24 LSTM from ~38-52x
+to ~70-75x real time. The threshold is 4 MiB so that a whole streaming step of the usual
+models (the standard WaveNet's touches ~1-4 MiB), run as a one-trip loop by
+``streaming.InPlaceStep``, is one kernel too; offline renders are unchanged by it (their
+loops hold library matrix products, which the rule leaves alone: standard WaveNet 38.2x
+vs 38.6x, A2 35.4x vs 36.7x, LSTM 77x vs 79x, 16 KiB vs 4 MiB). (``--xla_cpu_experimental_ynn_fusion_type=eltwise``, which once helped a
 WaveNet prototype, made namgraph's WaveNet slower and is not used.) XLA reads these flags
 only from the environment when JAX initialises its CPU backend, and aborts the process on
 a flag it does not know, so they are added only when
@@ -22,7 +26,7 @@ import sys
 from importlib import metadata
 
 TESTED_JAXLIB_MINOR = ((0, 10),)
-FLAGS = ("--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=16384",)
+FLAGS = ("--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=4194304",)
 
 
 def _jaxlib_minor() -> tuple[int, int] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import namgraph  # noqa: F401  (first: namgraph's XLA flags apply before JAX starts, as for a user)
 import os
 from pathlib import Path
 

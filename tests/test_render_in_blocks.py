@@ -118,13 +118,13 @@ def test_render_blocks_yields_each_block_as_it_comes(wavenet: namgraph.Model) ->
 def test_a_shorter_last_block_reuses_the_compiled_step(tmp_path: Path) -> None:
     """1000 samples in blocks of 300: the last 100 run zero-padded through the 300-sample
     step, so the stream compiles once; the audio is still the whole render's."""
-    from namgraph.streaming import compiled_step, render_streaming
+    from namgraph.streaming import compiled_step_in_place, render_streaming
 
     taps = np.linspace(1.0, -0.5, 37).astype(np.float32)  # a shape no other test streams
     model = namgraph.load(nam_docs.write_linear(tmp_path / "ir37.nam", taps))
     x = noise(1000, seed=6)
     got = render_streaming(model, x, 300)
-    assert compiled_step(model.architecture, None, None, False)._cache_size() == 1
+    assert len(compiled_step_in_place(model.architecture, None, None, False).compiled()) == 1
     np.testing.assert_allclose(got, namgraph.render(model, x), atol=TOL, rtol=0)
 
 
