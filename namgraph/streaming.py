@@ -45,7 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .engine import process, start_state
-from .errors import AudioError, OptionError, StateError
+from .errors import AudioError, ChannelMismatchError, OptionError, StateError
 from .models.base import Architecture, Array, Params
 from .rendering import _as_batch, _as_model, _check_finite, _model_name, render_options, to_float32
 
@@ -92,9 +92,23 @@ def _pack(layout: FlatLayout | None, tree: Any) -> Any:
     return tree if layout is None else layout.pack(tree)
 
 
+def _check_block_shape(arch: Architecture, shape: tuple[int, ...]) -> None:
+    """A block is ``(in_channels, T)``, or ``(T,)`` for a mono input (runs at trace time, so
+    once per block shape): anything else is a typed error, never a JAX shape error or a
+    silently dropped channel."""
+    want = f"(channels={arch.in_channels}, frames)" + (" or (frames,)" if arch.in_channels == 1 else "")
+    if len(shape) == 1 and arch.in_channels == 1:
+        return
+    if len(shape) != 2:
+        raise AudioError(f"a stream block must be shaped {want} (batched streams: (batch, channels, frames)), got {shape}")
+    if shape[0] != arch.in_channels:
+        raise ChannelMismatchError(f"a stream block must be shaped {want}, got {shape}: {shape[0]} channels")
+
+
 def _block_step(arch: Architecture, params_layout: FlatLayout | None, state_layout: FlatLayout | None, params: Any, state: Any, x: Array) -> tuple[Any, Array]:
     """One block through ``arch.step``; a block longer than the architecture's preferred
     chunk is scanned in chunks of it, as the offline render is (cache-sized chunks are faster)."""
+    _check_block_shape(arch, x.shape)
     mono = x.ndim == 1
     block = x[None] if mono else x
     if block.shape[-1] == 0:
@@ -123,13 +137,18 @@ def compiled_step(arch: Architecture, params_layout: FlatLayout | None, state_la
 
 
 # XLA:CPU runs a program as a graph of small kernels, handing independent ones to its thread
-# pool; on a 64-sample block the hand-offs cost more than the arithmetic (a WaveNet step is
-# ~100 kernels). A while loop whose operands XLA counts as small is compiled as ONE kernel
-# instead (namgraph.xla_tuning raises that size so a model's step fits), but only if nothing
-# in it is a library call: the YNNPACK matrix products XLA uses by default are, so the
-# one-kernel program is compiled without them. Measured (standard WaveNet, block 64, this
-# project's 2-core CPU): 12.7-15.3x against 8.6-13.1x real time for the same step as kernels.
+# pool; on a 64-sample block the hand-offs cost as much as the arithmetic (a WaveNet step is
+# ~100 kernels), and more whenever the pool's threads have gone to sleep. A while loop whose
+# operands XLA counts as small is compiled as ONE kernel instead (namgraph.xla_tuning raises
+# that size so a model's step fits), but only if nothing in it is a library call: the
+# YNNPACK matrix products XLA uses by default are, so the one-kernel program is compiled
+# without them. Its own matrix products are slower, so it pays only on small blocks.
+# Measured, standard WaveNet, this project's 2-core CPU, real-time factor of the pure step
+# against one kernel: block 64 12.6x / 13.0x on a quiet machine and 8.0x / 13.5x when the
+# pool's hand-offs were slow; block 96 17.2x / 17.2x; 128 18.9x / 17.5x; 256 27.8x / 18.9x.
 ONE_KERNEL_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
+ONE_KERNEL_MAX_FRAMES = 64
+"""Largest block (frames x batch) run as one kernel; longer blocks run the pure step."""
 
 
 def _as_one_trip_loop(fn: Callable[..., tuple[Any, Array]]) -> Callable[..., tuple[Any, Array]]:
@@ -157,28 +176,32 @@ def _one_kernel(compiled: Any) -> bool:
 
 
 class InPlaceStep:
-    """``step(params, state, block) -> (state, out)`` that consumes ``state``: its buffers are
-    reused for the new state, so passing the same state twice is an error (:class:`StateError`).
+    """``step(params, state, block) -> (state, out)`` that may consume ``state``: pass each
+    state once, as an audio callback does. Using a consumed state again raises
+    :class:`StateError`.
 
-    On CPU each block shape is compiled once as one kernel when XLA can (see
-    :data:`ONE_KERNEL_OPTIONS`), else as the usual program with the state donated; which one
-    is decided per shape by compiling the one-kernel form and looking at the result.
+    On CPU a block of at most :data:`ONE_KERNEL_MAX_FRAMES` frames (times the batch) runs as
+    one kernel with the state's buffers reused in place, when XLA can compile it so (decided
+    once per block shape, by compiling it and looking); every other block runs the pure
+    ``step``, which leaves the state as it was.
     """
 
-    def __init__(self, fn: Callable[..., tuple[Any, Array]]) -> None:
-        self._donating = jax.jit(fn, donate_argnums=1)
+    def __init__(self, fn: Callable[..., tuple[Any, Array]], pure: Callable[..., tuple[Any, Array]]) -> None:
+        self._pure = pure
         on_cpu = jax.default_backend() == "cpu"
         self._looped = jax.jit(_as_one_trip_loop(fn), donate_argnums=1, compiler_options=ONE_KERNEL_OPTIONS) if on_cpu else None
         self._by_shape: dict[tuple, Any] = {}
 
     def compiled(self) -> dict[tuple, bool]:
-        """Each block (shape, dtype) compiled so far, and whether it runs as one kernel."""
+        """Each block (shape, dtype) seen so far, and whether it runs as one kernel."""
         return {key: fn is self._looped for key, fn in self._by_shape.items()}
 
     def _choose(self, params: Any, state: Any, x: Any) -> Any:
-        if self._looped is not None and _one_kernel(self._looped.lower(params, state, x).compile()):
+        shape = np.shape(x)  # (T,), (C, T) or batched (B, C, T)
+        small = (shape[0] if len(shape) == 3 else 1) * (shape[-1] if shape else 1) <= ONE_KERNEL_MAX_FRAMES
+        if self._looped is not None and small and _one_kernel(self._looped.lower(params, state, x).compile()):
             return self._looped
-        return self._donating
+        return self._pure
 
     def __call__(self, params: Any, state: Any, x: Any) -> tuple[Any, Array]:
         key = (np.shape(x), str(getattr(x, "dtype", "")))
@@ -198,14 +221,16 @@ class InPlaceStep:
 
 @lru_cache(maxsize=64)
 def compiled_step_in_place(arch: Architecture, params_layout: FlatLayout | None, state_layout: FlatLayout | None, batched: bool) -> InPlaceStep:
-    """:func:`compiled_step`'s step as an :class:`InPlaceStep` (cached alike)."""
+    """:func:`compiled_step`'s step as an :class:`InPlaceStep` (cached alike; its pure
+    fallback is that very step, so the two share their compiles)."""
 
     def one(params: Any, state: Any, x: Array) -> tuple[Any, Array]:
         return _block_step(arch, params_layout, state_layout, params, state, x)
 
+    pure = compiled_step(arch, params_layout, state_layout, batched)
     if batched:
-        return InPlaceStep(lambda params, state, x: jax.vmap(lambda s, b: one(params, s, b))(state, x))
-    return InPlaceStep(one)
+        return InPlaceStep(lambda params, state, x: jax.vmap(lambda s, b: one(params, s, b))(state, x), pure)
+    return InPlaceStep(one, pure)
 
 
 @partial(jax.jit, static_argnums=(0, 1))
@@ -285,10 +310,10 @@ class Stream:
     @property
     def step_in_place(self) -> InPlaceStep:
         """``step`` for when only the latest state is kept (a plugin's audio callback): the same
-        arguments and results, but the state passed in is consumed, its memory reused for the
-        new one, and on CPU the whole step runs as one compiled kernel where XLA allows.
-        Faster: the standard WaveNet at 64-sample blocks streams ~10-20% faster than with
-        ``step`` (``benchmarks/bench_graph.py``). Not for ``jax.grad``: differentiate ``step``.
+        arguments and results, but the state passed in may be consumed (its memory reused for
+        the new one). On CPU, small blocks then run as one compiled kernel, which keeps their
+        speed when XLA's thread pool is slow to respond (:class:`InPlaceStep`); the same output
+        as ``step``. Not for ``jax.grad``: differentiate ``step``.
         """
         return self._step_in_place
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import namgraph
 from graph_parts import linear, lstm, max_err, noise, random_taps, wavenet
 from namgraph.cli import cli
-from namgraph.errors import OptionError
+from namgraph.errors import AudioError, ChannelMismatchError, OptionError, StateError
 from namgraph.graph import Graph, chain, delay, gain, parallel
 from namgraph.streaming import FlatLayout, Stream, render_streaming
 
@@ -219,3 +219,67 @@ def test_cli_block_option(tmp_path) -> None:
     assert max_err(outs["blocks"], outs["whole"]) <= 1e-6
     bad = CliRunner().invoke(cli, ["render", str(model), str(wav), str(tmp_path / "x.wav"), "--block", "0"])
     assert bad.exit_code == 2
+
+
+# ----------------------------------------------------------------------------- step_in_place
+
+IN_PLACE_SIZES = [64, 7, 200, 64, 1, 64, 200]  # one-kernel (<= 64 frames) and pure-step blocks mixed
+
+
+def _one_kernel_expected() -> bool:
+    """On CPU with namgraph's XLA flags in force (tests import namgraph before JAX), a small
+    block of the mixed rig compiles as one kernel."""
+    from namgraph import xla_tuning
+
+    flags = __import__("os").environ.get("XLA_FLAGS", "")
+    return jax.default_backend() == "cpu" and all(flag in flags for flag in xla_tuning.FLAGS)
+
+
+def test_step_in_place_equals_offline_and_says_how_each_shape_runs() -> None:
+    s = stream()
+    state, out, pos = s.init_state(), [], 0
+    for n in IN_PLACE_SIZES:
+        state, y = s.step_in_place(s.params, state, X[pos : pos + n])
+        out.append(np.asarray(y))
+        pos += n
+    assert max_err(np.concatenate(out), offline()[:pos]) <= 1e-6
+    kinds = s.step_in_place.compiled()  # shared by every stream of this rig (other tests add shapes)
+    assert {((n,), "float32") for n in IN_PLACE_SIZES} <= set(kinds)
+    assert not kinds[((200,), "float32")]  # longer than ONE_KERNEL_MAX_FRAMES: the pure step
+    if _one_kernel_expected():
+        assert kinds[((64,), "float32")] and kinds[((7,), "float32")]
+
+
+def test_batched_step_in_place_equals_each_stream() -> None:
+    clips = noise(3, 1, 120, seed=77)
+    s = Stream(mixed_rig(), batch=3)
+    state, out = s.init_state(), []
+    for pos, n in ((0, 16), (16, 100), (116, 4)):  # 3 x 16 and 3 x 4 frames are one kernel
+        state, y = s.step_in_place(s.params, state, clips[..., pos : pos + n])
+        out.append(np.asarray(y))
+    assert max_err(np.concatenate(out, axis=-1), namgraph.render(mixed_rig(), clips)) <= 1e-6
+
+
+def test_a_consumed_state_is_refused_and_a_bad_block_keeps_the_state() -> None:
+    s = stream()
+    old = s.init_state()
+    new, _ = s.step_in_place(s.params, old, X[:64])
+    if _one_kernel_expected():  # the one-kernel step reuses the state's buffers
+        with pytest.raises(StateError, match="already consumed"):
+            s.step_in_place(s.params, old, X[:64])
+    p = Stream(mixed_rig())
+    first = p.process(X[:64])
+    with pytest.raises(ChannelMismatchError, match=r"got \(2, 64\): 2 channels"):
+        p.process(np.zeros((2, 64), np.float32))  # a mono rig given two channels
+    rest = p.process(X[64:128])  # the failed block consumed nothing
+    assert max_err(np.concatenate([first, rest]), offline()[:128]) <= 1e-6
+
+
+def test_blocks_of_the_wrong_shape_are_typed_errors() -> None:
+    """Checked when the step is traced: a JAX shape error or a silently dropped channel never reaches the user."""
+    s = stream()
+    for step in (s.step, s.step_in_place):
+        with pytest.raises(ChannelMismatchError, match=r"\(channels=1, frames\) or \(frames,\), got \(2, 64\)"):
+            step(s.params, s.init_state(), np.zeros((2, 64), np.float32))
+        with pytest.raises(AudioError, match=r"got \(1, 1, 64\)"):
+            step(s.params, s.init_state(), np.zeros((1, 1, 64), np.float32))
