@@ -212,10 +212,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="short audio and 2 runs (a smoke test, not figures)")
     parser.add_argument("--only", choices=["compile", "overhead", "streaming", "batch"], help="run one section")
+    parser.add_argument("--sync-dispatch", action="store_true",
+                        help="run JAX's CPU computations on the calling thread (jax_cpu_enable_async_dispatch=False), "
+                             "as an audio host that waits for every block may choose to")
     args = parser.parse_args()
+    if args.sync_dispatch:  # before the first computation starts JAX's CPU backend
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
     if args.quick:
         args.seconds, args.stream_seconds, args.runs = 1.0, 0.25, 2
-    print(f"jax {jax.__version__} on {jax.devices()[0].platform}; median of {args.runs} runs")
+    dispatch = "synchronous" if args.sync_dispatch else "asynchronous (JAX's default)"
+    print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {dispatch} dispatch; median of {args.runs} runs")
     sections = {
         "compile": compile_time,  # first: nothing of it is cached yet
         "overhead": lambda: overhead(args.seconds, args.runs),

@@ -328,7 +328,7 @@ class Stream:
         if self._state is None:
             self.reset()
         # A bad block fails while compiling, before the state is consumed: it stays usable.
-        self._state, y = self.step_in_place(self.params, self._state, jnp.asarray(to_float32(block)))
+        self._state, y = self.step_in_place(self.params, self._state, to_float32(block))
         return np.asarray(y)
 
 
