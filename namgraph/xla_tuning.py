@@ -4,11 +4,12 @@ Measured on the project's 2-core CPUs with jaxlib 0.10: letting XLA compile smal
 as one kernel instead of dispatching each iteration's operations (its "small while loop"
 rule, for loops touching fewer bytes than the threshold) takes the 1x24 LSTM from ~38-52x
 to ~70-75x real time. The threshold is 4 MiB so that a whole streaming step of the usual
-models (the standard WaveNet's touches ~1-4 MiB), run as a one-trip loop by
-``streaming.InPlaceStep``, is one kernel too; offline renders are unchanged by it (their
-loops hold library matrix products, which the rule leaves alone: standard WaveNet 38.2x
-vs 38.6x, A2 35.4x vs 36.7x, LSTM 77x vs 79x, 16 KiB vs 4 MiB). (``--xla_cpu_experimental_ynn_fusion_type=eltwise``, which once helped a
-WaveNet prototype, made namgraph's WaveNet slower and is not used.) XLA reads these flags
+models, run as a one-trip loop by ``streaming.InPlaceStep``, is one kernel too (the
+standard WaveNet's step touches more than 1 MiB). Offline renders are unchanged by it:
+their loops hold library matrix products, which the rule leaves alone (16 KiB against
+4 MiB: standard WaveNet 38.2x / 38.6x, A2 35.4x / 36.7x, LSTM 77x / 79x real time).
+(``--xla_cpu_experimental_ynn_fusion_type=eltwise``, which once helped a WaveNet
+prototype, made namgraph's WaveNet slower and is not used.) XLA reads these flags
 only from the environment when JAX initialises its CPU backend, and aborts the process on
 a flag it does not know, so they are added only when
 

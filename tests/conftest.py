@@ -27,6 +27,18 @@ settings.register_profile("thorough", max_examples=250, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+def one_kernel_steps_expected() -> bool:
+    """Whether ``Stream.step_in_place`` should compile small blocks as one kernel here: on
+    CPU, with namgraph's XLA flags in force (they are, since this file imports namgraph
+    before anything imports JAX, unless NAMGRAPH_XLA_TUNING=0 or an untested jaxlib)."""
+    import jax
+
+    from namgraph import xla_tuning
+
+    flags = os.environ.get("XLA_FLAGS", "")
+    return jax.default_backend() == "cpu" and all(flag in flags for flag in xla_tuning.FLAGS)
+
+
 def core_fixtures_dir() -> Path:
     """The folder of Core's golden renders, or skip: a user's clone does not have it."""
     if not (SHARED_FIXTURES / "input.f32").is_file():

@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import namgraph
+from conftest import one_kernel_steps_expected
 from graph_parts import linear, lstm, max_err, noise, random_taps, wavenet
 from namgraph.cli import cli
 from namgraph.errors import AudioError, ChannelMismatchError, OptionError, StateError
@@ -226,15 +227,6 @@ def test_cli_block_option(tmp_path) -> None:
 IN_PLACE_SIZES = [64, 7, 200, 64, 1, 64, 200]  # one-kernel (<= 64 frames) and pure-step blocks mixed
 
 
-def _one_kernel_expected() -> bool:
-    """On CPU with namgraph's XLA flags in force (tests import namgraph before JAX), a small
-    block of the mixed rig compiles as one kernel."""
-    from namgraph import xla_tuning
-
-    flags = __import__("os").environ.get("XLA_FLAGS", "")
-    return jax.default_backend() == "cpu" and all(flag in flags for flag in xla_tuning.FLAGS)
-
-
 def test_step_in_place_equals_offline_and_says_how_each_shape_runs() -> None:
     s = stream()
     state, out, pos = s.init_state(), [], 0
@@ -246,7 +238,7 @@ def test_step_in_place_equals_offline_and_says_how_each_shape_runs() -> None:
     kinds = s.step_in_place.compiled()  # shared by every stream of this rig (other tests add shapes)
     assert {((n,), "float32") for n in IN_PLACE_SIZES} <= set(kinds)
     assert not kinds[((200,), "float32")]  # longer than ONE_KERNEL_MAX_FRAMES: the pure step
-    if _one_kernel_expected():
+    if one_kernel_steps_expected():
         assert kinds[((64,), "float32")] and kinds[((7,), "float32")]
 
 
@@ -264,7 +256,7 @@ def test_a_consumed_state_is_refused_and_a_bad_block_keeps_the_state() -> None:
     s = stream()
     old = s.init_state()
     new, _ = s.step_in_place(s.params, old, X[:64])
-    if _one_kernel_expected():  # the one-kernel step reuses the state's buffers
+    if one_kernel_steps_expected():  # the one-kernel step reuses the state's buffers
         with pytest.raises(StateError, match="already consumed"):
             s.step_in_place(s.params, old, X[:64])
     p = Stream(mixed_rig())

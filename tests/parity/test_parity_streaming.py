@@ -10,15 +10,13 @@ fixtures are absent (a user's clone).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import jax
 import numpy as np
 import pytest
 
 import namgraph
-from namgraph import xla_tuning
+from conftest import one_kernel_steps_expected
 
 TOL = 2e-5
 BLOCK = 64  # Core's block size for the recordings
@@ -28,11 +26,6 @@ MODELS = [
     "identity_linear_10",
 ]
 RELATIVE = {"slimmable_wavenet"}
-
-
-def _tuned() -> bool:
-    """namgraph's XLA flags are in force (they are unless JAX started first or they were opted out)."""
-    return all(flag in os.environ.get("XLA_FLAGS", "") for flag in xla_tuning.FLAGS)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -46,5 +39,5 @@ def test_in_place_stream_matches_core(core_fixtures: Path, core_input: np.ndarra
     one_kernel = stream.step_in_place.compiled()
     print(f"{name}: max {'relative' if name in RELATIVE else 'abs'} error {err:.3g}; one kernel per block shape: {one_kernel}")
     assert err <= TOL
-    if jax.default_backend() == "cpu" and _tuned():  # every fixture's step fits in one kernel
+    if one_kernel_steps_expected():  # every fixture's step fits in one kernel
         assert all(one_kernel.values()), f"{name}: the step should compile as one kernel on CPU"
