@@ -119,21 +119,28 @@ def _block_step(arch: Architecture, params_layout: FlatLayout | None, state_layo
     return state, y[0] if mono and arch.out_channels == 1 else y
 
 
-@lru_cache(maxsize=64)
-def compiled_step(arch: Architecture, params_layout: FlatLayout | None, state_layout: FlatLayout | None, batched: bool) -> Any:
-    """The jitted ``(params, state, block) -> (state, out)`` for one architecture and layout.
+def _step_function(arch: Architecture, params_layout: FlatLayout | None, state_layout: FlatLayout | None, batched: bool) -> Callable[..., tuple[Any, Array]]:
+    """The un-jitted ``(params, state, block) -> (state, out)`` (vmapped over the state and
+    block when ``batched``), which :func:`compiled_step` and :func:`compiled_step_in_place` compile.
 
     The architecture is closed over, not a static argument: a static argument is hashed and
     compared on every call, which for a WaveNet's nested config costs more than a 64-sample
-    block. Cached here, so streams of equal shape share the function and its compiles.
+    block.
     """
 
     def one(params: Any, state: Any, x: Array) -> tuple[Any, Array]:
         return _block_step(arch, params_layout, state_layout, params, state, x)
 
     if batched:
-        return jax.jit(lambda params, state, x: jax.vmap(lambda s, b: one(params, s, b))(state, x))
-    return jax.jit(one)
+        return lambda params, state, x: jax.vmap(lambda s, b: one(params, s, b))(state, x)
+    return one
+
+
+@lru_cache(maxsize=64)
+def compiled_step(arch: Architecture, params_layout: FlatLayout | None, state_layout: FlatLayout | None, batched: bool) -> Any:
+    """The jitted step for one architecture and layout, cached here so streams of equal shape
+    share the function and its compiles."""
+    return jax.jit(_step_function(arch, params_layout, state_layout, batched))
 
 
 # XLA:CPU runs a program as a graph of small kernels, handing independent ones to its thread
@@ -223,14 +230,7 @@ class InPlaceStep:
 def compiled_step_in_place(arch: Architecture, params_layout: FlatLayout | None, state_layout: FlatLayout | None, batched: bool) -> InPlaceStep:
     """:func:`compiled_step`'s step as an :class:`InPlaceStep` (cached alike; its pure
     fallback is that very step, so the two share their compiles)."""
-
-    def one(params: Any, state: Any, x: Array) -> tuple[Any, Array]:
-        return _block_step(arch, params_layout, state_layout, params, state, x)
-
-    pure = compiled_step(arch, params_layout, state_layout, batched)
-    if batched:
-        return InPlaceStep(lambda params, state, x: jax.vmap(lambda s, b: one(params, s, b))(state, x), pure)
-    return InPlaceStep(one, pure)
+    return InPlaceStep(_step_function(arch, params_layout, state_layout, batched), compiled_step(arch, params_layout, state_layout, batched))
 
 
 @partial(jax.jit, static_argnums=(0, 1))
